@@ -1,0 +1,116 @@
+/**
+ * The provider interface: one adapter per platform behind it, so nodes never branch on the platform.
+ * Adapters take everything they need as parameters and never import Node-RED.
+ */
+import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
+
+export const PROVIDERS = ['genesys-cloud', 'ccai-platform', 'avaamo', 'sandbox'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** Normalized status carried in `msg.sms.status`. */
+export type SmsStatus = 'queued' | 'sent' | 'delivered' | 'failed' | 'read';
+
+export interface TemplateRef {
+  id: string;
+  parameters?: Record<string, string>;
+}
+
+/** A message ready for the platform: numbers normalized, text validated. */
+export interface OutboundMessage {
+  to: string;
+  from?: string;
+  text?: string;
+  mode?: 'agentless' | 'queue';
+  queueId?: string;
+  channelUuid?: string;
+  externalContactId?: string;
+  useExistingActiveConversation?: boolean;
+  useExistingConversation?: boolean;
+  template?: TemplateRef;
+  /** Platform-specific extra body fields (Avaamo custom params, CCAI ticket/agent ids). */
+  params?: Record<string, unknown>;
+}
+
+export interface SendResult {
+  /** The platform's message id (or the best id it gives). */
+  id: string;
+  conversationId?: string;
+  communicationId?: string;
+  status: SmsStatus;
+  providerStatus: string;
+  timestamp?: string;
+}
+
+export interface StatusResult {
+  id: string;
+  conversationId?: string;
+  status: SmsStatus;
+  providerStatus: string;
+  /** No later status is expected (delivered, failed, read). */
+  final: boolean;
+  /** Why it failed, as the platform explained it (Genesys normalizedReceipts). */
+  reasons?: unknown[];
+  timestamp?: string;
+}
+
+export interface ProviderCapabilities {
+  /** The platform can report a message's status by id. */
+  status: boolean;
+  /** The platform needs a text body (Avaamo sends the agent's greeting instead). */
+  textRequired: boolean;
+  maxTextLength: number;
+  /** Default API budget when the account does not set one. */
+  defaultRequestsPerMinute: number;
+}
+
+/**
+ * The account's API request budget, shared by every sender and status poll of one tenant.
+ * The HTTP layer acquires before every API request and reports 429s, so a pause applies to all.
+ */
+export interface RequestBudget {
+  acquire(): Promise<void>;
+  onRateLimited(retryAfterMs: number): void;
+}
+
+/** A budget that never waits: for tests of adapters alone and for admin checks. */
+export const unlimitedBudget: RequestBudget = {
+  acquire: () => Promise.resolve(),
+  onRateLimited: () => {},
+};
+
+export interface ConnectionCheck {
+  ok: boolean;
+  message: string;
+}
+
+export interface Provider {
+  readonly name: ProviderName;
+  readonly capabilities: ProviderCapabilities;
+  send(message: OutboundMessage): Promise<SendResult>;
+  getStatus(id: string, conversationId?: string): Promise<StatusResult>;
+  testConnection(): Promise<ConnectionCheck>;
+  close(): Promise<void>;
+}
+
+export interface AccountSettings {
+  provider: ProviderName;
+  region: string;
+  apiBaseUrl?: string;
+  authBaseUrl?: string;
+  requestTimeoutMs?: number;
+}
+
+export interface AccountCredentials {
+  clientId?: string;
+  clientSecret?: string;
+  username?: string;
+  password?: string;
+  accessToken?: string;
+}
+
+export interface ProviderDeps {
+  budget: RequestBudget;
+  clock: Clock;
+  logger: Logger;
+}
