@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'invalid_text',
   'invalid_template',
   'invalid_message_id',
+  'invalid_request',
   'config_missing',
   // dispatch
   'queue_full',
@@ -78,7 +79,8 @@ export class SmsError extends Error {
     this.provider = opts.provider;
     this.details = opts.details;
     this.retryAfterMs = opts.retryAfterMs;
-    this.sent = opts.sent ?? (opts.httpStatus !== undefined ? 'yes' : 'no');
+    // An HTTP error answer means the platform refused the request: nothing was sent.
+    this.sent = opts.sent ?? 'no';
   }
 
   toMsgError(): MsgError {

@@ -1,0 +1,57 @@
+/**
+ * What an `agentless-account` config node holds at run time: the provider (created once, lazily, shared
+ * by every sender and status poll of the tenant) and the tenant's API request budget.
+ */
+import { SmsError } from '../util/errors';
+import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
+import { createProvider, ProviderHandle, SandboxSettings } from './factory';
+import type { AccountCredentials, AccountSettings, Provider, RequestBudget } from './types';
+
+export class AccountRuntime {
+  private handle: Promise<ProviderHandle> | null = null;
+  private closed = false;
+
+  constructor(
+    readonly settings: AccountSettings & SandboxSettings,
+    private readonly credentials: AccountCredentials,
+    readonly budget: RequestBudget,
+    private readonly deps: { clock: Clock; logger: Logger },
+  ) {}
+
+  /** The provider, created on first use; a failed creation is retried on the next call. */
+  provider(): Promise<Provider> {
+    return this.ensure().then((h) => h.provider);
+  }
+
+  /** URL of the in-process sandbox, when this account uses it and it runs. */
+  async sandboxUrl(): Promise<string | undefined> {
+    const h = await this.ensure();
+    return h.sandbox?.url;
+  }
+
+  private ensure(): Promise<ProviderHandle> {
+    if (this.closed) return Promise.reject(new SmsError('closed', 'the account is being closed (redeploy or shutdown)'));
+    if (!this.handle) {
+      this.handle = createProvider(this.settings, this.credentials, { budget: this.budget, ...this.deps });
+      this.handle.catch(() => {
+        this.handle = null;
+      });
+    }
+    return this.handle;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const h = this.handle;
+    this.handle = null;
+    if (!h) return;
+    try {
+      const { provider, sandbox } = await h;
+      await provider.close();
+      await sandbox?.stop();
+    } catch {
+      /* creation had failed: nothing to close */
+    }
+  }
+}

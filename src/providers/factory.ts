@@ -1,0 +1,57 @@
+/**
+ * Build the adapter for an account. The `sandbox` provider starts the built-in simulator on loopback and
+ * talks to it through the real Genesys Cloud adapter over HTTP, so a sandbox flow exercises the same
+ * request code as a production one.
+ */
+import { SmsError } from '../util/errors';
+import { SandboxServer } from '../sandbox/server';
+import { GenesysCloudProvider, GENESYS_CAPABILITIES } from './genesys-cloud';
+import type { AccountCredentials, AccountSettings, Provider, ProviderCapabilities, ProviderDeps, ProviderName } from './types';
+
+export interface ProviderHandle {
+  provider: Provider;
+  /** Present for the sandbox provider: the in-process simulator (its phone page is at `${url}/sandbox/phone`). */
+  sandbox?: SandboxServer;
+}
+
+export interface SandboxSettings {
+  /** Port of the in-process sandbox; 0 picks a free one. */
+  sandboxPort?: number;
+}
+
+export async function createProvider(settings: AccountSettings & SandboxSettings, credentials: AccountCredentials, deps: ProviderDeps): Promise<ProviderHandle> {
+  switch (settings.provider) {
+    case 'genesys-cloud':
+      return { provider: new GenesysCloudProvider(settings, credentials, deps) };
+    case 'sandbox': {
+      const sandbox = new SandboxServer();
+      let url: string;
+      try {
+        url = await sandbox.start(settings.sandboxPort ?? 0);
+      } catch (err) {
+        throw new SmsError('config_missing', `cannot start the sandbox on port ${settings.sandboxPort}: ${(err as Error).message}`);
+      }
+      const creds = {
+        clientId: credentials.clientId || 'sandbox',
+        clientSecret: credentials.clientSecret || 'sandbox',
+      };
+      return {
+        provider: new GenesysCloudProvider({ ...settings, apiBaseUrl: url, authBaseUrl: url }, creds, deps, 'sandbox'),
+        sandbox,
+      };
+    }
+    default:
+      throw new SmsError('config_missing', `provider "${String(settings.provider)}" is not supported`);
+  }
+}
+
+/** What a provider can do, known before it is created (validation runs before the first connection). */
+export function capabilitiesOf(provider: ProviderName): ProviderCapabilities {
+  switch (provider) {
+    case 'genesys-cloud':
+    case 'sandbox':
+      return GENESYS_CAPABILITIES;
+    default:
+      throw new SmsError('config_missing', `provider "${String(provider)}" is not supported`);
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Genesys Cloud adapter: OAuth client credentials, agentless send, and message status.
+ * https://developer.genesys.cloud/ : POST /api/v2/conversations/messages/agentless,
+ * GET /api/v2/conversations/messages/{messageId}/details.
+ */
+import { SmsError } from '../util/errors';
+import { TokenCache } from '../auth/token-cache';
+import { HttpClient, HttpResponse, pickErrorDetails } from './http-client';
+import { DEFAULT_GENESYS_REGION } from './genesys-regions';
+import { isFinalStatus, normalizeGenesysStatus } from './genesys-status';
+import type {
+  AccountCredentials,
+  AccountSettings,
+  ConnectionCheck,
+  OutboundMessage,
+  Provider,
+  ProviderCapabilities,
+  ProviderDeps,
+  ProviderName,
+  SendResult,
+  StatusResult,
+} from './types';
+
+export const GENESYS_CAPABILITIES: ProviderCapabilities = {
+  status: true,
+  textRequired: true,
+  maxTextLength: 765,
+  // Secondhand but consistent figure for one client-credentials token; adapt to 429s beyond it.
+  defaultRequestsPerMinute: 300,
+};
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+export class GenesysCloudProvider implements Provider {
+  readonly capabilities = GENESYS_CAPABILITIES;
+  readonly apiBase: string;
+  readonly authBase: string;
+  protected readonly http: HttpClient;
+  protected readonly tokens: TokenCache;
+
+  constructor(
+    settings: AccountSettings,
+    private readonly credentials: AccountCredentials,
+    deps: ProviderDeps,
+    readonly name: ProviderName = 'genesys-cloud',
+  ) {
+    const region = settings.region || DEFAULT_GENESYS_REGION;
+    this.apiBase = trimSlash(settings.apiBaseUrl || `https://api.${region}`);
+    this.authBase = trimSlash(settings.authBaseUrl || settings.apiBaseUrl || `https://login.${region}`);
+    this.http = new HttpClient({ provider: name, budget: deps.budget, clock: deps.clock, timeoutMs: settings.requestTimeoutMs });
+    this.tokens = new TokenCache(() => this.login(), { clock: deps.clock });
+  }
+
+  private async login() {
+    const { clientId, clientSecret } = this.credentials;
+    if (!clientId || !clientSecret) {
+      throw new SmsError('auth_failed', 'Genesys Cloud account has no client id or client secret', { provider: this.name });
+    }
+    const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
+    const res = await this.http.request({
+      method: 'POST',
+      url: `${this.authBase}/oauth/token`,
+      headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      data: 'grant_type=client_credentials',
+      skipBudget: true,
+    });
+    const body = (res.data ?? {}) as Record<string, unknown>;
+    if (res.status >= 200 && res.status < 300 && typeof body.access_token === 'string') {
+      const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in) || 3600;
+      return { accessToken: body.access_token, expiresIn };
+    }
+    if (res.status >= 500) {
+      throw new SmsError('provider_unavailable', `Genesys Cloud login service answered ${res.status}`, { httpStatus: res.status, retryable: true, provider: this.name });
+    }
+    // Never echo the request: only the server's own description of the problem.
+    const why = typeof body.error_description === 'string' ? body.error_description : typeof body.description === 'string' ? body.description : typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
+    throw new SmsError('auth_failed', `Genesys Cloud login failed: ${why}`, { httpStatus: res.status, provider: this.name });
+  }
+
+  /** An authorized API call; logs in again once when the token is refused (401). */
+  protected async api(method: 'GET' | 'POST', path: string, data?: unknown): Promise<HttpResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await this.tokens.get();
+      const res = await this.http.request({
+        method,
+        url: `${this.apiBase}${path}`,
+        headers: { Authorization: `Bearer ${token}`, ...(data !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+        data,
+      });
+      if (res.status === 401 && attempt === 0) {
+        this.tokens.invalidate(token);
+        continue;
+      }
+      return res;
+    }
+  }
+
+  async send(message: OutboundMessage): Promise<SendResult> {
+    if (!message.from) throw new SmsError('invalid_sender', 'the sender has no fromAddress (a provisioned Genesys SMS number)');
+    const body: Record<string, unknown> = {
+      fromAddress: message.from,
+      toAddress: message.to,
+      toAddressMessengerType: 'sms',
+    };
+    if (message.text !== undefined) body.textBody = message.text;
+    if (message.template) {
+      body.messagingTemplate = {
+        responseId: message.template.id,
+        parameters: Object.entries(message.template.parameters ?? {}).map(([id, value]) => ({ id, value })),
+      };
+    }
+    if (message.useExistingActiveConversation !== undefined) body.useExistingActiveConversation = message.useExistingActiveConversation;
+    if (message.externalContactId !== undefined) body.externalContactId = message.externalContactId;
+
+    const res = await this.api('POST', '/api/v2/conversations/messages/agentless', body);
+    if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
+    const data = (res.data ?? {}) as Record<string, unknown>;
+    if (typeof data.id !== 'string') {
+      // Accepted but unreadable: the SMS may be on its way, so this must not be treated as "not sent".
+      throw new SmsError('ambiguous_send', 'Genesys Cloud accepted the request but returned no message id', { httpStatus: res.status, sent: 'yes', provider: this.name });
+    }
+    return {
+      id: data.id,
+      conversationId: typeof data.conversationId === 'string' ? data.conversationId : undefined,
+      status: 'queued',
+      providerStatus: 'queued',
+      timestamp: typeof data.timestamp === 'string' ? data.timestamp : undefined,
+    };
+  }
+
+  async getStatus(id: string): Promise<StatusResult> {
+    const res = await this.api('GET', `/api/v2/conversations/messages/${encodeURIComponent(id)}/details`);
+    if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
+    const data = (res.data ?? {}) as Record<string, unknown>;
+    const providerStatus = typeof data.status === 'string' ? data.status : 'unknown';
+    const status = normalizeGenesysStatus(providerStatus) ?? 'queued';
+    return {
+      id: typeof data.id === 'string' ? data.id : id,
+      conversationId: typeof data.conversationId === 'string' ? data.conversationId : undefined,
+      status,
+      providerStatus,
+      final: isFinalStatus(status),
+      reasons: Array.isArray(data.normalizedReceipts) ? data.normalizedReceipts : undefined,
+      timestamp: typeof data.timestamp === 'string' ? data.timestamp : undefined,
+    };
+  }
+
+  async testConnection(): Promise<ConnectionCheck> {
+    this.tokens.clear();
+    try {
+      await this.tokens.get();
+      return { ok: true, message: `logged in to ${this.authBase}` };
+    } catch (err) {
+      return { ok: false, message: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** Map a Genesys error answer to the package's stable codes. */
+  protected errorFrom(res: HttpResponse): SmsError {
+    const body = (res.data ?? {}) as Record<string, unknown>;
+    const gcode = typeof body.code === 'string' ? body.code : '';
+    const gmsg = typeof body.message === 'string' ? body.message : `HTTP ${res.status}`;
+    const opts = { httpStatus: res.status, provider: this.name, details: pickErrorDetails(res.data) };
+    const text = `Genesys Cloud: ${gmsg}`;
+    switch (true) {
+      case res.status === 400 && /active conversation|conversation.*(active|exists)|already.*conversation/i.test(gmsg + ' ' + gcode):
+        return new SmsError('conversation_active', text, opts);
+      case res.status === 400:
+        return new SmsError('provider_rejected', text, opts);
+      case res.status === 401:
+        return new SmsError('auth_failed', text, opts);
+      case res.status === 403:
+        return new SmsError('forbidden', text, opts);
+      case res.status === 404:
+        return new SmsError('not_found', text, opts);
+      case res.status === 413:
+        return new SmsError('payload_too_large', text, opts);
+      case res.status === 502 || res.status === 503 || res.status === 504:
+        return new SmsError('provider_unavailable', text, { ...opts, retryable: true });
+      case res.status >= 500:
+        return new SmsError('provider_unavailable', text, opts);
+      default:
+        return new SmsError('provider_rejected', text, opts);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.http.close();
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The one HTTP path every adapter uses. It draws each API request from the account's budget, never
+ * retries on its own (our dispatch layer is the only one that retries), turns a 429 into an account-wide
+ * pause, and classifies transport failures by whether the platform may have received the request.
+ */
+import axios, { AxiosInstance } from 'axios';
+import http from 'http';
+import https from 'https';
+import { SmsError } from '../util/errors';
+import { parseRetryAfter } from '../util/retry-after';
+import type { Clock } from '../util/clock';
+import type { ProviderName, RequestBudget } from './types';
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  data?: unknown;
+  /** Token requests go to the login service, which has its own limits: they skip the API budget. */
+  skipBudget?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  data: unknown;
+}
+
+export interface HttpClientOptions {
+  provider: ProviderName;
+  budget: RequestBudget;
+  clock: Clock;
+  timeoutMs?: number;
+}
+
+/** Errors raised before a connection existed: the request never left, so a resend cannot duplicate it. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ERR_INVALID_URL']);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ECONNABORTED']);
+
+export class HttpClient {
+  private readonly axios: AxiosInstance;
+  private readonly agents: { http: http.Agent; https: https.Agent };
+
+  constructor(private readonly opts: HttpClientOptions) {
+    // Keep-alive, but let idle sockets go before a typical server's 5 s keep-alive timeout, so a reused
+    // socket is rarely reset under us (that reset would look like an ambiguous send).
+    this.agents = {
+      http: new http.Agent({ keepAlive: true, timeout: 4000, maxSockets: 16 }),
+      https: new https.Agent({ keepAlive: true, timeout: 4000, maxSockets: 16 }),
+    };
+    this.axios = axios.create({
+      timeout: opts.timeoutMs ?? 30_000,
+      validateStatus: () => true,
+      maxRedirects: 0,
+      httpAgent: this.agents.http,
+      httpsAgent: this.agents.https,
+      transitional: { clarifyTimeoutError: true },
+      // Platform answers are small; a runaway body must not exhaust memory.
+      maxContentLength: 5 * 1024 * 1024,
+      proxy: false,
+    });
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    if (!req.skipBudget) await this.opts.budget.acquire();
+    let res;
+    try {
+      res = await this.axios.request({ method: req.method, url: req.url, headers: req.headers, data: req.data });
+    } catch (err) {
+      throw this.transportError(err);
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers ?? {})) {
+      if (v !== undefined && v !== null) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+    }
+    if (res.status === 429) {
+      const retryAfterMs = parseRetryAfter(headers['retry-after'], this.opts.clock.now());
+      this.opts.budget.onRateLimited(retryAfterMs ?? 1000);
+      throw new SmsError('rate_limited', `${this.opts.provider} answered 429 Too Many Requests` + (retryAfterMs !== undefined ? `; retry after ${Math.ceil(retryAfterMs / 1000)} s` : ''), {
+        httpStatus: 429,
+        retryable: true,
+        retryAfterMs: retryAfterMs ?? 1000,
+        provider: this.opts.provider,
+        details: pickErrorDetails(res.data),
+      });
+    }
+    return { status: res.status, headers, data: res.data };
+  }
+
+  private transportError(err: unknown): SmsError {
+    const e = err as { code?: string; message?: string };
+    const code = e.code ?? '';
+    if (NOT_SENT_CODES.has(code)) {
+      return new SmsError('network_error', `cannot reach ${this.opts.provider}: ${code}`, { retryable: true, sent: 'no', provider: this.opts.provider });
+    }
+    if (TIMEOUT_CODES.has(code)) {
+      return new SmsError('timeout', `${this.opts.provider} did not answer in time`, { retryable: true, sent: 'maybe', provider: this.opts.provider });
+    }
+    return new SmsError('network_error', `connection to ${this.opts.provider} failed: ${code || e.message || 'unknown error'}`, {
+      retryable: true,
+      sent: 'maybe',
+      provider: this.opts.provider,
+    });
+  }
+
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+}
+
+/** Keep the diagnostic fields of an error body, nothing else (bodies could echo request content). */
+export function pickErrorDetails(data: unknown): Record<string, unknown> | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  const src = data as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of ['code', 'status', 'message', 'contextId', 'messageParams', 'details', 'errors']) {
+    if (src[k] !== undefined) out[k] = src[k];
+  }
+  return Object.keys(out).length ? out : undefined;
+}

@@ -1,0 +1,119 @@
+/**
+ * Simulated Genesys Cloud API subset: login, agentless send, message details.
+ * Validation and error bodies follow the platform (`{message, code, status, messageParams, contextId,
+ * details, errors}`), including the 765-character text cap and E.164 recipients for SMS.
+ */
+import { randomBytes, randomUUID } from 'crypto';
+import type { Route, RouteContext } from './server';
+
+export const GENESYS_TEXT_LIMIT = 765;
+const MESSENGER_TYPES = ['sms', 'whatsapp', 'open'];
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+export function genesysError(status: number, code: string, message: string): Record<string, unknown> {
+  return { message, code, status, messageParams: {}, contextId: randomUUID(), details: [], errors: [] };
+}
+
+function parseJson(ctx: RouteContext): Record<string, unknown> | null {
+  try {
+    const v = JSON.parse(ctx.body.toString('utf8'));
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+function login(ctx: RouteContext): void {
+  const auth = String(ctx.req.headers.authorization ?? '');
+  const form = new URLSearchParams(ctx.body.toString('utf8'));
+  if (!auth.startsWith('Basic ')) {
+    ctx.reply(401, { error: 'invalid_client', description: 'client authentication is required', error_description: 'client authentication is required' });
+    return;
+  }
+  const [clientId, ...rest] = Buffer.from(auth.slice(6), 'base64').toString('utf8').split(':');
+  const clientSecret = rest.join(':');
+  if (form.get('grant_type') !== 'client_credentials') {
+    ctx.reply(400, { error: 'unsupported_grant_type', description: 'grant_type must be client_credentials', error_description: 'grant_type must be client_credentials' });
+    return;
+  }
+  const expected = ctx.server.options.credentials;
+  const ok = clientId !== '' && clientSecret !== '' && (!expected || (expected.clientId === clientId && expected.clientSecret === clientSecret));
+  if (!ok) {
+    ctx.reply(401, { error: 'invalid_client', description: 'client not found or secret mismatch', error_description: 'client not found or secret mismatch' });
+    return;
+  }
+  const token = randomBytes(24).toString('base64url');
+  ctx.server.issueToken(token);
+  ctx.reply(200, { access_token: token, token_type: 'bearer', expires_in: ctx.server.options.tokenTtlSeconds });
+}
+
+function agentless(ctx: RouteContext): void {
+  const body = parseJson(ctx);
+  if (!body) {
+    ctx.reply(400, genesysError(400, 'bad.request', 'The request could not be understood by the server due to malformed syntax.'));
+    return;
+  }
+  const bad = (msg: string) => ctx.reply(400, genesysError(400, 'bad.request', msg));
+  const { fromAddress, toAddress, toAddressMessengerType, textBody, messagingTemplate, useExistingActiveConversation } = body;
+  if (typeof fromAddress !== 'string' || !fromAddress) return bad('fromAddress is required');
+  if (typeof toAddress !== 'string' || !toAddress) return bad('toAddress is required');
+  if (typeof toAddressMessengerType !== 'string' || !MESSENGER_TYPES.includes(toAddressMessengerType)) return bad('toAddressMessengerType is required and must be one of sms, whatsapp, open');
+  if (toAddressMessengerType === 'sms') {
+    if (!E164.test(toAddress)) return bad(`toAddress ${toAddress} is not a valid E.164 phone number`);
+    if (!E164.test(fromAddress)) return bad(`fromAddress ${fromAddress} is not a valid E.164 phone number`);
+    if (messagingTemplate === undefined && (typeof textBody !== 'string' || textBody.length === 0)) return bad('textBody is required for SMS messages');
+  }
+  if (typeof textBody === 'string' && [...textBody].length > GENESYS_TEXT_LIMIT) {
+    return bad(`textBody exceeds the maximum length of ${GENESYS_TEXT_LIMIT} characters`);
+  }
+  if (messagingTemplate !== undefined) {
+    const t = messagingTemplate as Record<string, unknown>;
+    if (!t || typeof t !== 'object' || typeof t.responseId !== 'string') return bad('messagingTemplate.responseId is required');
+  }
+  const m = ctx.server.state.add('genesys-cloud', fromAddress, toAddress, typeof textBody === 'string' ? textBody : undefined, body);
+  if (m.fate === 'active-conversation' && useExistingActiveConversation !== true) {
+    ctx.server.state.messages.pop();
+    ctx.reply(400, genesysError(400, 'conversation.active', `An active conversation already exists between ${fromAddress} and ${toAddress}. Set useExistingActiveConversation to send on it.`));
+    return;
+  }
+  ctx.reply(202, {
+    id: m.id,
+    conversationId: m.conversationId,
+    fromAddress,
+    toAddress,
+    messengerType: toAddressMessengerType,
+    useExistingActiveConversation: useExistingActiveConversation === true,
+    timestamp: m.receivedAt,
+    selfUri: `/api/v2/conversations/messages/${m.conversationId}/messages/${m.id}`,
+  });
+}
+
+function details(ctx: RouteContext, messageId: string): void {
+  const m = ctx.server.state.get(messageId);
+  if (!m) {
+    ctx.reply(404, genesysError(404, 'not.found', `Message ${messageId} not found`));
+    return;
+  }
+  ctx.reply(200, {
+    id: m.id,
+    conversationId: m.conversationId,
+    fromAddress: m.fromAddress,
+    toAddress: m.toAddress,
+    direction: 'outbound',
+    messengerType: 'sms',
+    textBody: m.textBody,
+    status: m.status,
+    timestamp: m.timestamp,
+    ...(m.normalizedReceipts ? { normalizedReceipts: m.normalizedReceipts } : {}),
+    selfUri: `/api/v2/conversations/messages/${m.conversationId}/messages/${m.id}`,
+  });
+}
+
+export function genesysRoutes(): Route[] {
+  return [
+    { method: 'POST', pattern: /^\/oauth\/token$/, auth: 'none', handle: login },
+    { method: 'POST', pattern: /^\/api\/v2\/conversations\/messages\/agentless$/, auth: 'bearer', api: true, handle: agentless },
+    { method: 'GET', pattern: /^\/api\/v2\/conversations\/messages\/([^/]+)\/details$/, auth: 'bearer', api: true, handle: (c) => details(c, decodeURIComponent(c.params[0])) },
+    { method: 'GET', pattern: /^\/api\/v2\/conversations\/messages\/([^/]+)\/messages\/([^/]+)$/, auth: 'bearer', api: true, handle: (c) => details(c, decodeURIComponent(c.params[1])) },
+  ];
+}

@@ -1,0 +1,293 @@
+/**
+ * The sandbox: an independent simulator of the platforms' APIs on loopback, so a flow works with no
+ * account and tests, the demo and benchmarks exercise the real HTTP code path of the adapters.
+ *
+ * Besides the platform routes it serves:
+ *   GET  /sandbox/phone            the "sandbox phone": an HTML page of what it received
+ *   GET  /sandbox/messages         the same as JSON
+ *   GET  /sandbox/requests         every API request it answered (method, path, status, time)
+ *   POST /sandbox/control          change behaviour at run time (rate, faults, timings, webhook)
+ *   POST /sandbox/reset            forget messages, requests and faults
+ */
+import http, { IncomingMessage, ServerResponse } from 'http';
+import type { AddressInfo } from 'net';
+import { readFileSync } from 'fs';
+import path from 'path';
+import { SandboxState } from './state';
+import { readBody, sendJson, sendText } from './http-util';
+import { genesysRoutes, genesysError } from './genesys-api';
+import { postEvent, WebhookTarget } from './webhook-sender';
+import { RULES_TEXT } from './rules';
+
+export interface Fault {
+  /** HTTP status to answer, or 0 to reset the connection without an answer. */
+  status: number;
+  count: number;
+  retryAfter?: number | string;
+  /** Only requests whose path matches this regular expression. */
+  path?: string;
+  /** Delay the answer (milliseconds); with `status: 0` the socket is destroyed after the delay. */
+  delayMs?: number;
+  /** For a delayed reset: process the request (the message is accepted) before dropping the answer. */
+  process?: boolean;
+}
+
+export interface SandboxOptions {
+  /** API requests per minute before it answers 429 (0 = unlimited). */
+  requestsPerMinute?: number;
+  tokenTtlSeconds?: number;
+  queuedToSentMs?: number;
+  sentToFinalMs?: number;
+  /** When set, only these client credentials get a token. */
+  credentials?: { clientId: string; clientSecret: string };
+  webhook?: WebhookTarget;
+  /** Artificial latency on every API answer (milliseconds). */
+  latencyMs?: number;
+}
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  status: number;
+  at: number;
+}
+
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  path: string;
+  params: string[];
+  body: Buffer;
+  server: SandboxServer;
+  /** Answer and record the status. */
+  reply(status: number, body: unknown, headers?: Record<string, string>): void;
+}
+
+export interface Route {
+  method: string;
+  pattern: RegExp;
+  /** Route needs a valid bearer token (Genesys API). */
+  auth?: 'bearer' | 'none';
+  /** Counted against the API rate limit. */
+  api?: boolean;
+  handle(ctx: RouteContext): void | Promise<void>;
+}
+
+const MAX_REQUEST_LOG = 20_000;
+
+export class SandboxServer {
+  readonly state: SandboxState;
+  readonly options: Required<Omit<SandboxOptions, 'credentials' | 'webhook'>> & Pick<SandboxOptions, 'credentials' | 'webhook'>;
+  readonly requests: RequestRecord[] = [];
+  readonly tokens = new Map<string, number>();
+  readonly webhookResults: (number | string)[] = [];
+  private faults: Fault[] = [];
+  private apiTimes: number[] = [];
+  private server: http.Server | null = null;
+  private readonly routes: Route[];
+  url = '';
+
+  constructor(opts: SandboxOptions = {}) {
+    this.options = {
+      requestsPerMinute: opts.requestsPerMinute ?? 0,
+      tokenTtlSeconds: opts.tokenTtlSeconds ?? 86_400,
+      queuedToSentMs: opts.queuedToSentMs ?? 300,
+      sentToFinalMs: opts.sentToFinalMs ?? 700,
+      latencyMs: opts.latencyMs ?? 0,
+      credentials: opts.credentials,
+      webhook: opts.webhook,
+    };
+    this.state = new SandboxState({ queuedToSentMs: this.options.queuedToSentMs, sentToFinalMs: this.options.sentToFinalMs });
+    this.state.onStatus((m) => {
+      if (this.options.webhook) postEvent(this.options.webhook, m, (r) => this.webhookResults.push(r));
+    });
+    this.routes = [...genesysRoutes()];
+  }
+
+  /** Add the routes of another simulated platform. */
+  addRoutes(routes: Route[]): void {
+    this.routes.push(...routes);
+  }
+
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((err) => {
+        if (!res.headersSent) sendJson(res, 500, { message: String(err?.message ?? err) });
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+    const addr = this.server.address() as AddressInfo;
+    this.url = `http://${host}:${addr.port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    this.state.clear();
+    const s = this.server;
+    this.server = null;
+    if (!s) return;
+    s.closeAllConnections?.();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  reset(): void {
+    this.state.clear();
+    this.requests.length = 0;
+    this.faults = [];
+    this.apiTimes = [];
+    this.webhookResults.length = 0;
+  }
+
+  control(body: Record<string, unknown>): void {
+    const o = this.options;
+    if (typeof body.requestsPerMinute === 'number') o.requestsPerMinute = body.requestsPerMinute;
+    if (typeof body.tokenTtlSeconds === 'number') o.tokenTtlSeconds = body.tokenTtlSeconds;
+    if (typeof body.latencyMs === 'number') o.latencyMs = body.latencyMs;
+    if (typeof body.queuedToSentMs === 'number') this.state.times.queuedToSentMs = o.queuedToSentMs = body.queuedToSentMs;
+    if (typeof body.sentToFinalMs === 'number') this.state.times.sentToFinalMs = o.sentToFinalMs = body.sentToFinalMs;
+    if (body.credentials === null) o.credentials = undefined;
+    else if (body.credentials && typeof body.credentials === 'object') o.credentials = body.credentials as SandboxOptions['credentials'];
+    if (body.webhook === null) o.webhook = undefined;
+    else if (body.webhook && typeof body.webhook === 'object') o.webhook = body.webhook as WebhookTarget;
+    if (Array.isArray(body.faults)) this.faults.push(...(body.faults as Fault[]));
+    if (body.clearFaults) this.faults = [];
+    if (body.revokeTokens) this.tokens.clear();
+  }
+
+  /** Issue a bearer token that expires after the configured lifetime. */
+  issueToken(token: string): void {
+    this.tokens.set(token, Date.now() + this.options.tokenTtlSeconds * 1000);
+  }
+
+  tokenValid(token: string): boolean {
+    const exp = this.tokens.get(token);
+    return exp !== undefined && exp > Date.now();
+  }
+
+  private record(method: string, p: string, status: number): void {
+    this.requests.push({ method, path: p, status, at: Date.now() });
+    if (this.requests.length > MAX_REQUEST_LOG) this.requests.splice(0, this.requests.length - MAX_REQUEST_LOG);
+  }
+
+  private takeFault(p: string): Fault | undefined {
+    const i = this.faults.findIndex((f) => f.count > 0 && (!f.path || new RegExp(f.path).test(p)));
+    if (i < 0) return undefined;
+    const f = this.faults[i];
+    f.count--;
+    if (f.count <= 0) this.faults.splice(i, 1);
+    return f;
+  }
+
+  /** Sliding 60 s window over API requests: answers how long until one more fits, or 0. */
+  private rateWait(now: number): number {
+    const limit = this.options.requestsPerMinute;
+    if (!limit) return 0;
+    while (this.apiTimes.length && this.apiTimes[0] <= now - 60_000) this.apiTimes.shift();
+    if (this.apiTimes.length < limit) return 0;
+    return this.apiTimes[0] + 60_000 - now;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const p = url.pathname;
+    const method = req.method ?? 'GET';
+
+    if (method === 'GET' && (p === '/' || p === '/sandbox' || p === '/sandbox/')) {
+      res.writeHead(302, { Location: '/sandbox/phone' });
+      res.end();
+      return;
+    }
+    if (p.startsWith('/sandbox/')) return this.handleSandbox(method, p, req, res);
+
+    const match = this.routes
+      .map((r) => ({ r, m: r.method === method ? r.pattern.exec(p) : null }))
+      .find((x) => x.m);
+    const body = (await readBody(req)) ?? Buffer.alloc(0);
+    const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+      this.record(method, p, status);
+      const write = () => {
+        if (!res.destroyed) sendJson(res, status, payload, headers);
+      };
+      if (this.options.latencyMs > 0) setTimeout(write, this.options.latencyMs);
+      else write();
+    };
+    if (!match) {
+      reply(404, genesysError(404, 'not.found', `No route for ${method} ${p}`));
+      return;
+    }
+    const route = match.r;
+    const ctx: RouteContext = { req, res, path: p, params: match.m!.slice(1), body, server: this, reply };
+
+    if (route.api) {
+      const fault = this.takeFault(p);
+      if (fault) {
+        const run = async () => {
+          if (fault.status === 0) {
+            if (fault.process) await route.handle({ ...ctx, reply: (s) => this.record(method, p, s) });
+            this.record(method, p, 0);
+            req.socket.destroy();
+            return;
+          }
+          const headers: Record<string, string> = {};
+          if (fault.retryAfter !== undefined) headers['Retry-After'] = String(fault.retryAfter);
+          const code = fault.status === 429 ? 'too.many.requests.retry.after' : fault.status >= 500 ? 'service.unavailable' : 'bad.request';
+          reply(fault.status, genesysError(fault.status, code, `Sandbox fault: HTTP ${fault.status}`), headers);
+        };
+        if (fault.delayMs) setTimeout(() => void run(), fault.delayMs);
+        else await run();
+        return;
+      }
+      const now = Date.now();
+      const wait = this.rateWait(now);
+      if (wait > 0) {
+        const secs = Math.max(1, Math.ceil(wait / 1000));
+        reply(429, genesysError(429, 'too.many.requests.retry.after', `Rate limit exceeded the maximum. Retry the request in [${secs}] seconds`), { 'Retry-After': String(secs) });
+        return;
+      }
+      this.apiTimes.push(now);
+    }
+    if (route.auth === 'bearer') {
+      const auth = String(req.headers.authorization ?? '');
+      const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+      if (!token || !this.tokenValid(token)) {
+        reply(401, genesysError(401, 'bad.credentials', 'Invalid login credentials.'));
+        return;
+      }
+    }
+    await route.handle(ctx);
+  }
+
+  private async handleSandbox(method: string, p: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (method === 'GET' && p === '/sandbox/phone') {
+      return sendText(res, 200, 'text/html; charset=utf-8', phonePage());
+    }
+    if (method === 'GET' && p === '/sandbox/messages') {
+      return sendJson(res, 200, { messages: this.state.messages, rules: RULES_TEXT });
+    }
+    if (method === 'GET' && p === '/sandbox/requests') {
+      return sendJson(res, 200, { requests: this.requests });
+    }
+    if (method === 'POST' && (p === '/sandbox/control' || p === '/sandbox/reset')) {
+      const raw = await readBody(req);
+      let body: Record<string, unknown> = {};
+      try {
+        body = raw && raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+      } catch {
+        return sendJson(res, 400, { message: 'control body must be JSON' });
+      }
+      if (p === '/sandbox/reset') this.reset();
+      else this.control(body);
+      return sendJson(res, 200, { ok: true });
+    }
+    sendJson(res, 404, { message: 'unknown sandbox route' });
+  }
+}
+
+let pageCache: string | null = null;
+function phonePage(): string {
+  if (pageCache === null) pageCache = readFileSync(path.join(__dirname, 'static', 'phone.html'), 'utf8');
+  return pageCache;
+}

@@ -1,0 +1,34 @@
+/**
+ * What a node using a sender shows under itself. Texts are i18n keys with parameters, resolved by the
+ * node with RED._ so every locale can word them.
+ */
+export interface DispatchStats {
+  queued: number;
+  inFlight: number;
+  sent: number;
+  failed: number;
+  circuit: 'closed' | 'open' | 'half-open';
+  rateLimitedUntil?: number;
+  lastError?: string;
+  storeOk: boolean;
+}
+
+export interface StatusView {
+  fill: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
+  shape: 'ring' | 'dot';
+  key: string;
+  params: Record<string, string | number>;
+}
+
+export function statusView(s: DispatchStats, now: number, last?: { ok: boolean; code?: string }): StatusView {
+  const depth = s.queued + s.inFlight;
+  if (!s.storeOk) return { fill: 'red', shape: 'ring', key: 'store-unavailable', params: { queued: depth } };
+  if (s.circuit === 'open') return { fill: 'red', shape: 'ring', key: 'circuit-open', params: { queued: depth } };
+  if (s.rateLimitedUntil && s.rateLimitedUntil > now) {
+    return { fill: 'yellow', shape: 'ring', key: 'rate-limited', params: { seconds: Math.ceil((s.rateLimitedUntil - now) / 1000), queued: depth } };
+  }
+  if (depth > 0) return { fill: 'blue', shape: 'dot', key: 'sending', params: { queued: depth } };
+  if (last && !last.ok) return { fill: 'red', shape: 'dot', key: 'failed', params: { code: last.code ?? 'error', sent: s.sent, failed: s.failed } };
+  if (last) return { fill: 'green', shape: 'dot', key: 'sent', params: { sent: s.sent, failed: s.failed } };
+  return { fill: 'grey', shape: 'ring', key: 'idle', params: {} };
+}
