@@ -1,0 +1,42 @@
+/** Shapes of our config nodes as other nodes see them through RED.nodes.getNode. */
+import type { Node, NodeDef } from 'node-red';
+import type { AccountRuntime } from '../providers/account';
+import type { ProviderName } from '../providers/types';
+import type { SenderRuntime } from '../send/sender';
+
+export interface AccountDef extends NodeDef {
+  provider: ProviderName;
+  region: string;
+  apiBaseUrl: string;
+  authBaseUrl: string;
+  requestsPerMinute: string | number;
+  sandboxPort: string | number;
+}
+
+export interface AccountCredentials {
+  clientId?: string;
+  clientSecret?: string;
+  username?: string;
+  password?: string;
+  accessToken?: string;
+}
+
+export interface AccountNode extends Node<AccountCredentials> {
+  runtime: AccountRuntime;
+}
+
+export interface SenderDef extends NodeDef {
+  account: string;
+  fromAddress: string;
+  channelUuid: string;
+  mode: 'agentless' | 'queue';
+  queueId: string;
+  ratePerSecond: string | number;
+  burst: string | number;
+  queueLimit: string | number;
+  defaultCountry: string;
+}
+
+export interface SenderNode extends Node {
+  runtime: SenderRuntime;
+}

@@ -1,0 +1,80 @@
+/**
+ * Helpers for node tests in a real Node-RED runtime (node-red-node-test-helper): build flows with
+ * capture nodes on every output and wait for messages.
+ */
+import helper from 'node-red-node-test-helper';
+import path from 'path';
+
+helper.init(require.resolve('node-red'));
+
+const root = path.resolve(__dirname, '..', '..');
+export const accountNode = require(path.join(root, 'nodes/nodes/agentless-account.js'));
+export const senderNode = require(path.join(root, 'nodes/nodes/agentless-sender.js'));
+export const sendSmsNode = require(path.join(root, 'nodes/nodes/agentless-send-sms.js'));
+export const ALL_NODES = [accountNode, senderNode, sendSmsNode];
+
+export { helper };
+
+export type Msg = Record<string, any>;
+
+/** Collects everything a helper node receives. */
+export class Capture {
+  readonly msgs: Msg[] = [];
+  private waiters: { n: number; resolve: (m: Msg[]) => void }[] = [];
+
+  constructor(node: any) {
+    node.on('input', (msg: Msg) => {
+      this.msgs.push(msg);
+      this.waiters = this.waiters.filter((w) => {
+        if (this.msgs.length >= w.n) {
+          w.resolve(this.msgs.slice(0, w.n));
+          return false;
+        }
+        return true;
+      });
+    });
+  }
+
+  /** Resolve once `n` messages arrived (rejects after `ms`). */
+  wait(n = 1, ms = 5000): Promise<Msg[]> {
+    if (this.msgs.length >= n) return Promise.resolve(this.msgs.slice(0, n));
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`expected ${n} message(s), got ${this.msgs.length}`)), ms);
+      this.waiters.push({
+        n,
+        resolve: (m) => {
+          clearTimeout(t);
+          resolve(m);
+        },
+      });
+    });
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A tab, an account, a sender and a send-sms node wired to two capture nodes. */
+export function sendFlow(account: Record<string, unknown>, sender: Record<string, unknown> = {}, send: Record<string, unknown> = {}): Msg[] {
+  return [
+    { id: 'tab', type: 'tab', label: 'test' },
+    { id: 'acct', type: 'agentless-account', name: 'Test account', provider: 'sandbox', region: 'mypurecloud.com', apiBaseUrl: '', authBaseUrl: '', requestsPerMinute: '', sandboxPort: '', ...account },
+    {
+      id: 'sender', type: 'agentless-sender', name: 'Test sender', account: 'acct', fromAddress: '+12025550100', channelUuid: '', mode: 'agentless', queueId: '',
+      ratePerSecond: 100, burst: 100, queueLimit: 1000, defaultCountry: '', ...sender,
+    },
+    { id: 'send', type: 'agentless-send-sms', z: 'tab', name: '', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['ok'], ['fail']], ...send },
+    { id: 'ok', type: 'helper', z: 'tab' },
+    { id: 'fail', type: 'helper', z: 'tab' },
+  ];
+}
+
+export async function loadSendFlow(flow: Msg[], credentials: Record<string, unknown> = {}) {
+  await helper.load(ALL_NODES, flow, credentials);
+  return {
+    send: helper.getNode('send'),
+    ok: new Capture(helper.getNode('ok')),
+    fail: new Capture(helper.getNode('fail')),
+  };
+}
