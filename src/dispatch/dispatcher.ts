@@ -1,0 +1,554 @@
+/**
+ * The dispatch engine of one sender: durable queue -> gates (deadline, 429 pause, circuit breaker,
+ * token bucket) -> provider -> retry policy -> exactly one outcome per job, delivered to the
+ * send-sms node that submitted it (held, in order, until that node registers).
+ *
+ * Jobs start in FIFO order, at most `maxInFlight` at a time (default 1: strict order, and a job in
+ * backoff holds back the ones behind it, which is what a sick platform needs anyway).
+ * The account's API budget is acquired by the provider's HTTP layer, not here; the dispatcher only
+ * reads its pause to hold jobs back and reports 429s to it (reports are idempotent: the pause is a max).
+ */
+import type { Provider, RequestBudget, SendResult } from '../providers/types';
+import type { Clock, TimerHandle } from '../util/clock';
+import { SmsError, toSmsError } from '../util/errors';
+import type { Logger } from '../util/logger';
+import { CircuitBreaker, type BreakerOptions, type CircuitState } from './circuit-breaker';
+import { IdempotencyStore } from './idempotency-store';
+import { loadOutcome, storeOutcome, type SendJob, type SendOutcome } from './job';
+import { AccountBudget } from './request-budget';
+import { DEFAULT_BACKOFF, backoffMs, classify, countsForBreaker, type BackoffOptions } from './retry-policy';
+import { SendQueue } from './send-queue';
+import { TokenBucket } from './token-bucket';
+
+export type { SendJob, SendOutcome } from './job';
+
+export interface DispatcherOptions {
+  /** Directory for the durable stores (inside the Node-RED user directory); null = memory only. */
+  storeDir: string | null;
+  ratePerSecond: number;
+  burst: number;
+  queueLimit: number;
+  /** Requests per job, first attempt included. */
+  maxAttempts: number;
+  /** Give up on a job this long after it was enqueued (<= 0 or Infinity: no deadline). */
+  deadlineMs: number;
+  /** A 429 asking to wait longer than this fails the job with rate_limited. */
+  retryAfterCapMs: number;
+  /** Resend after a timeout/reset once the request was written (at-least-once). */
+  resendAmbiguous: boolean;
+  breaker: Partial<BreakerOptions>;
+  /** When open, reject (circuit_open) instead of holding jobs until the probe. */
+  breakerFailFast: boolean;
+  idempotencyRetentionMs: number;
+  clock: Clock;
+  random?: () => number;
+  logger: Logger;
+  backoff?: BackoffOptions;
+  maxInFlight?: number;
+  /** How long close() waits for requests in flight (default 8000 ms). */
+  closeTimeoutMs?: number;
+  /** fsync store writes (default true); tests may turn it off. */
+  fsync?: boolean;
+  /** Store file name prefix, so several senders can share one directory (default 'sender'). */
+  storeName?: string;
+}
+
+export interface DispatcherStats {
+  queued: number;
+  inFlight: number;
+  sent: number;
+  failed: number;
+  circuit: CircuitState;
+  rateLimitedUntil?: number;
+  lastError?: string;
+  storeOk: boolean;
+}
+
+export type OutcomeListener = (job: SendJob, outcome: SendOutcome) => void;
+
+interface Run {
+  job: SendJob;
+  /** Set while a provider request is in progress. */
+  request: Promise<unknown> | null;
+  done: Promise<void>;
+}
+
+type Gate = { go: true } | { fail: SmsError } | { duplicate: SendOutcome } | { stop: true };
+
+export class Dispatcher {
+  private readonly opts: DispatcherOptions;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly bucket: TokenBucket;
+  private readonly breaker: CircuitBreaker;
+  private readonly queue: SendQueue;
+  private readonly idem: IdempotencyStore;
+  private readonly listeners = new Map<string, OutcomeListener>();
+  private readonly held = new Map<string, SendJob[]>();
+  private readonly runs = new Map<string, Run>();
+  private readonly keysInFlight = new Map<string, string>();
+  private readonly sleepers = new Set<() => void>();
+  private readonly changeListeners = new Set<() => void>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private starting: Promise<void> | null = null;
+  private ready = false;
+  private storeOpen = false;
+  private closing = false;
+  private closed = false;
+  private localPauseUntil = 0;
+  private sent = 0;
+  private failed = 0;
+  private lastError?: string;
+
+  constructor(
+    private readonly getProvider: () => Promise<Provider>,
+    private readonly budget: AccountBudget | RequestBudget,
+    opts: DispatcherOptions,
+  ) {
+    this.opts = opts;
+    this.clock = opts.clock;
+    this.random = opts.random ?? Math.random;
+    this.bucket = new TokenBucket(opts.ratePerSecond, opts.burst, opts.clock);
+    this.breaker = new CircuitBreaker(opts.breaker, opts.clock);
+    const prefix = opts.storeName ?? 'sender';
+    this.queue = new SendQueue(opts.storeDir, { limit: opts.queueLimit, fileName: `${prefix}-queue.jsonl`, fsync: opts.fsync, logger: opts.logger });
+    this.idem = new IdempotencyStore(opts.storeDir, {
+      retentionMs: opts.idempotencyRetentionMs,
+      clock: opts.clock,
+      fileName: `${prefix}-idempotency.jsonl`,
+      fsync: opts.fsync,
+      logger: opts.logger,
+    });
+    this.unsubscribe.push(
+      this.breaker.onChange(() => {
+        this.kick();
+        this.changed();
+      }),
+    );
+    if (budget instanceof AccountBudget) {
+      this.unsubscribe.push(
+        budget.onChange(() => {
+          this.kick();
+          this.changed();
+        }),
+      );
+    }
+  }
+
+  /** Open the stores and resume stored jobs. Never rejects: a broken store shows in stats().storeOk. */
+  start(): Promise<void> {
+    if (!this.starting) this.starting = this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    try {
+      const entries = await this.queue.open();
+      await this.idem.open();
+      this.storeOpen = true;
+      for (const e of entries) {
+        if (e.outcome) {
+          this.hold(e.job);
+        } else if (e.started && !this.opts.resendAmbiguous) {
+          // It was being sent when the process stopped: it may have gone out, so it is not resent.
+          const error = new SmsError('ambiguous_send', 'The sender stopped while this message was being sent; it may have been sent', { sent: 'maybe' });
+          void this.finish(e.job, { ok: false, error, attempts: e.job.attempts });
+        }
+      }
+    } catch (err) {
+      this.storeFailed(err);
+    }
+    this.ready = true;
+    for (const nodeId of [...this.held.keys()]) this.flushHeld(nodeId);
+    this.pump();
+    this.changed();
+  }
+
+  register(nodeId: string, listener: OutcomeListener): void {
+    this.listeners.set(nodeId, listener);
+    this.flushHeld(nodeId);
+  }
+
+  unregister(nodeId: string): void {
+    this.listeners.delete(nodeId);
+  }
+
+  async submit(job: SendJob): Promise<void> {
+    if (this.closing) throw new SmsError('closed', 'The sender is closed');
+    await this.start();
+    if (this.closing) throw new SmsError('closed', 'The sender is closed');
+    if (this.opts.storeDir !== null && !this.storeOpen) {
+      throw new SmsError('store_unavailable', this.lastError ?? 'The message store is unavailable', { retryable: true });
+    }
+    if (this.opts.breakerFailFast && this.breaker.state !== 'closed' && this.breaker.msUntilAllowed() > 0) {
+      throw new SmsError('circuit_open', 'The circuit breaker is open: the platform is failing', { retryable: true });
+    }
+    try {
+      await this.queue.add(job);
+    } catch (err) {
+      const e = toSmsError(err);
+      if (e.code === 'store_unavailable') this.storeFailed(e);
+      throw e;
+    }
+    this.pump();
+    this.changed();
+  }
+
+  stats(): DispatcherStats {
+    let inFlight = 0;
+    for (const r of this.runs.values()) if (r.request) inFlight++;
+    const s: DispatcherStats = {
+      queued: Math.max(0, this.queue.waiting - inFlight),
+      inFlight,
+      sent: this.sent,
+      failed: this.failed,
+      circuit: this.breaker.state,
+      storeOk: this.opts.storeDir === null || (this.storeOpen && this.queue.ok),
+    };
+    const pause = this.pauseUntil();
+    if (pause > this.clock.now()) s.rateLimitedUntil = pause;
+    if (this.lastError !== undefined) s.lastError = this.lastError;
+    return s;
+  }
+
+  onChange(fn: () => void): () => void {
+    this.changeListeners.add(fn);
+    return () => this.changeListeners.delete(fn);
+  }
+
+  /**
+   * Stop dispatching. Waits (bounded) for requests in flight so their outcome is recorded; queued
+   * jobs stay in the store for the next start. A request still running at the bound stays marked
+   * as started (ambiguous after restart unless resend is on).
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.kick();
+    if (this.starting) await this.starting;
+    const pending = [...this.runs.values()].map((r) => r.done);
+    if (pending.length) {
+      let timer: TimerHandle | undefined;
+      await Promise.race([
+        Promise.allSettled(pending),
+        new Promise<void>((resolve) => {
+          timer = this.clock.setTimer(resolve, this.opts.closeTimeoutMs ?? 8000);
+        }),
+      ]);
+      timer?.cancel();
+    }
+    this.closed = true;
+    for (const u of this.unsubscribe) u();
+    await this.queue.close();
+    await this.idem.close();
+    this.changed();
+  }
+
+  // ---- internals ----
+
+  private pauseUntil(): number {
+    const shared = this.budget instanceof AccountBudget ? this.budget.pausedUntil() ?? 0 : 0;
+    return Math.max(shared, this.localPauseUntil);
+  }
+
+  private deadlineOf(job: SendJob): number {
+    const d = this.opts.deadlineMs;
+    return d > 0 && Number.isFinite(d) ? job.enqueuedAt + d : Infinity;
+  }
+
+  private pump(): void {
+    if (!this.ready || this.closing) return;
+    const max = Math.max(1, this.opts.maxInFlight ?? 1);
+    for (const e of this.queue.all()) {
+      if (this.runs.size >= max) break;
+      if (e.outcome || this.runs.has(e.job.id)) continue;
+      const run: Run = { job: e.job, request: null, done: Promise.resolve() };
+      this.runs.set(e.job.id, run);
+      run.done = this.runJob(run)
+        .catch((err) => this.opts.logger.error(`dispatch: unexpected error: ${(err as Error).message}`))
+        .finally(() => {
+          this.runs.delete(e.job.id);
+          if (e.job.idempotencyKey && this.keysInFlight.get(e.job.idempotencyKey) === e.job.id) this.keysInFlight.delete(e.job.idempotencyKey);
+          this.kick();
+          this.pump();
+          this.changed();
+        });
+    }
+  }
+
+  private async runJob(run: Run): Promise<void> {
+    const job = run.job;
+    let last: SmsError | undefined;
+    for (;;) {
+      const gate = await this.waitForTurn(job, last);
+      if ('stop' in gate) return;
+      if ('duplicate' in gate) return this.finish(job, gate.duplicate);
+      if ('fail' in gate) return this.finish(job, { ok: false, error: gate.fail, attempts: job.attempts });
+
+      const attempts = job.attempts + 1;
+      try {
+        await this.queue.markStarted(job.id, attempts);
+      } catch (err) {
+        this.breaker.onIgnored();
+        this.storeFailed(err);
+        return this.finish(job, { ok: false, error: toSmsError(err), attempts: job.attempts });
+      }
+      job.attempts = attempts;
+
+      let result: SendResult | undefined;
+      let error: SmsError | undefined;
+      run.request = (async () => (await this.getProvider()).send(job.message))();
+      this.changed();
+      try {
+        result = (await run.request) as SendResult;
+      } catch (err) {
+        error = toSmsError(err);
+      }
+      run.request = null;
+      // close() gave up waiting and closed the store: the job stays 'started' on disk.
+      if (this.closed) return;
+
+      if (!error) {
+        this.breaker.onSuccess();
+        if (this.budget instanceof AccountBudget) this.budget.onResponse();
+        const outcome: SendOutcome = { ok: true, result: result!, attempts: job.attempts };
+        if (job.idempotencyKey) await this.idem.put(job.idempotencyKey, result!).catch((err) => this.storeFailed(err));
+        return this.finish(job, outcome);
+      }
+
+      last = error;
+      if (countsForBreaker(error)) this.breaker.onFailure();
+      else this.breaker.onIgnored();
+      const decision = classify(error, { resendAmbiguous: this.opts.resendAmbiguous, retryAfterCapMs: this.opts.retryAfterCapMs });
+      if (decision === 'rate_limited' || (decision === 'fail' && error.code === 'rate_limited')) {
+        this.rateLimited(error);
+      } else if (this.budget instanceof AccountBudget && error.httpStatus !== undefined) {
+        this.budget.onResponse();
+      }
+
+      if (decision === 'fail') return this.finish(job, { ok: false, error: asRateLimited(error), attempts: job.attempts });
+      if (decision === 'ambiguous') {
+        const amb =
+          error.code === 'ambiguous_send'
+            ? error
+            : new SmsError('ambiguous_send', `The request may have reached the platform (${error.message}); not resent`, {
+                sent: 'maybe',
+                provider: error.provider,
+                details: error.toMsgError(),
+              });
+        return this.finish(job, { ok: false, error: amb, attempts: job.attempts });
+      }
+      if (job.attempts >= this.opts.maxAttempts) return this.finish(job, { ok: false, error: asRateLimited(error), attempts: job.attempts });
+
+      try {
+        await this.queue.markRetry(job.id, job.attempts);
+      } catch (err) {
+        this.storeFailed(err);
+        return this.finish(job, { ok: false, error: toSmsError(err), attempts: job.attempts });
+      }
+      if (decision === 'retry') {
+        const delay = backoffMs(job.attempts, this.opts.backoff ?? DEFAULT_BACKOFF, this.random);
+        if (this.clock.now() + delay >= this.deadlineOf(job)) {
+          return this.finish(job, { ok: false, error: deadlineError(job, error), attempts: job.attempts });
+        }
+        await this.sleep(delay, true);
+        if (this.closing) return;
+      }
+      // rate_limited: the gate waits for the pause (or fails the job when it exceeds the cap).
+    }
+  }
+
+  private rateLimited(error: SmsError): void {
+    const ms = error.retryAfterMs ?? backoffMs(1, this.opts.backoff ?? DEFAULT_BACKOFF, this.random);
+    this.budget.onRateLimited(ms);
+    if (!(this.budget instanceof AccountBudget)) {
+      // A plain budget does not tell us its pause: keep our own, with the same small jitter.
+      this.localPauseUntil = Math.max(this.localPauseUntil, this.clock.now() + ms + Math.floor(this.random() * 1000));
+    }
+    this.changed();
+  }
+
+  /** Wait until this job may make a request; take the breaker permit and a token atomically. */
+  private async waitForTurn(job: SendJob, last: SmsError | undefined): Promise<Gate> {
+    for (;;) {
+      if (this.closing) return { stop: true };
+      const now = this.clock.now();
+      const deadline = this.deadlineOf(job);
+      if (now >= deadline) return { fail: deadlineError(job, last) };
+      const left = deadline - now;
+
+      const key = job.idempotencyKey;
+      if (key) {
+        const prior = this.idem.get(key);
+        if (prior) return { duplicate: { ok: true, result: prior, attempts: job.attempts, duplicate: true } };
+        const holder = this.keysInFlight.get(key);
+        if (holder !== undefined && holder !== job.id) {
+          // The same key is being sent right now: its result decides whether this one is a duplicate.
+          await this.sleep(Math.min(Infinity, left), false);
+          continue;
+        }
+      }
+
+      const pause = this.pauseUntil();
+      if (pause > now) {
+        if (pause - now > this.opts.retryAfterCapMs) {
+          return {
+            fail: new SmsError('rate_limited', `The account is rate limited for ${Math.ceil((pause - now) / 1000)} s, longer than the ${Math.round(this.opts.retryAfterCapMs / 1000)} s cap`, {
+              httpStatus: last?.httpStatus === 429 ? 429 : undefined,
+              retryable: true,
+              retryAfterMs: pause - now,
+              sent: 'no',
+            }),
+          };
+        }
+        await this.sleep(Math.min(pause - now, left), false);
+        continue;
+      }
+
+      const bw = this.breaker.msUntilAllowed();
+      if (bw > 0) {
+        if (this.opts.breakerFailFast) return { fail: new SmsError('circuit_open', 'The circuit breaker is open: the platform is failing', { retryable: true }) };
+        await this.sleep(Math.min(bw, left), false);
+        continue;
+      }
+      const tw = this.bucket.msUntilToken();
+      if (tw > 0) {
+        await this.sleep(Math.min(tw, left), false);
+        continue;
+      }
+      if (!this.breaker.allowRequest()) continue;
+      this.bucket.tryTake();
+      if (key) this.keysInFlight.set(key, job.id);
+      return { go: true };
+    }
+  }
+
+  /**
+   * Sleep on the clock; `kick()` (state changes, close) wakes every sleeper early so it re-checks
+   * its gates. A backoff sleep ignores kicks other than close.
+   */
+  private sleep(ms: number, backoff: boolean): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let timer: TimerHandle | null = null;
+      const wake = (): void => {
+        if (backoff && !this.closing) return;
+        this.sleepers.delete(wake);
+        timer?.cancel();
+        resolve();
+      };
+      this.sleepers.add(wake);
+      if (Number.isFinite(ms)) {
+        timer = this.clock.setTimer(() => {
+          this.sleepers.delete(wake);
+          resolve();
+        }, Math.max(0, ms));
+      }
+    });
+  }
+
+  private kick(): void {
+    for (const wake of [...this.sleepers]) wake();
+  }
+
+  /** Count and record a final outcome, then deliver it once durable (or hold it for its node). */
+  private finish(job: SendJob, outcome: SendOutcome): Promise<void> {
+    if (outcome.ok) this.sent++;
+    else {
+      this.failed++;
+      this.lastError = `${outcome.error.code}: ${outcome.error.message}`;
+    }
+    return this.recordOutcome(job, outcome);
+  }
+
+  /**
+   * The result record is written before delivery: a crash after it re-delivers the same outcome
+   * on restart instead of losing it (or reporting a sent message as ambiguous).
+   */
+  private async recordOutcome(job: SendJob, outcome: SendOutcome): Promise<void> {
+    this.outcomes.set(job.id, outcome);
+    this.writing.add(job.id);
+    this.hold(job);
+    try {
+      await this.queue.markResult(job.id, storeOutcome(outcome));
+    } catch (err) {
+      // Still delivered: the flow gets its answer even when the disk is gone.
+      this.storeFailed(err);
+    }
+    this.writing.delete(job.id);
+    this.flushHeld(job.nodeId);
+  }
+
+  /** Live outcomes (with the original SmsError objects) until delivered. */
+  private readonly outcomes = new Map<string, SendOutcome>();
+  private readonly writing = new Set<string>();
+
+  private hold(job: SendJob): void {
+    const list = this.held.get(job.nodeId) ?? [];
+    list.push(job);
+    this.held.set(job.nodeId, list);
+  }
+
+  private flushHeld(nodeId: string): void {
+    if (!this.ready) return;
+    const listener = this.listeners.get(nodeId);
+    const list = this.held.get(nodeId);
+    if (!listener || !list) return;
+    while (list.length) {
+      const job = list[0];
+      const entry = this.queue.get(job.id);
+      const outcome = this.outcomes.get(job.id) ?? (entry?.outcome ? loadOutcome(entry.outcome) : undefined);
+      // Still being written (finish awaits the result record): deliver in order once it is.
+      if (!outcome || this.writing.has(job.id)) break;
+      list.shift();
+      this.outcomes.delete(job.id);
+      try {
+        listener(entry?.job ?? job, outcome);
+      } catch (err) {
+        this.opts.logger.error(`dispatch: outcome listener failed: ${(err as Error).message}`);
+      }
+      if (!this.closed) void this.queue.markDone(job.id).catch((err) => this.storeFailed(err));
+    }
+    if (!list.length) this.held.delete(nodeId);
+    this.changed();
+  }
+
+  private storeFailed(err: unknown): void {
+    const e = toSmsError(err);
+    this.lastError = `${e.code}: ${e.message}`;
+    this.opts.logger.error(`dispatch: ${e.message}`);
+    this.changed();
+  }
+
+  private changed(): void {
+    for (const fn of this.changeListeners) {
+      try {
+        fn();
+      } catch {
+        /* a status callback must not break dispatch */
+      }
+    }
+  }
+}
+
+function asRateLimited(err: SmsError): SmsError {
+  if (err.httpStatus !== 429 || err.code === 'rate_limited') return err;
+  return new SmsError('rate_limited', err.message, {
+    httpStatus: 429,
+    retryable: true,
+    provider: err.provider,
+    details: err.details,
+    retryAfterMs: err.retryAfterMs,
+    sent: 'no',
+  });
+}
+
+function deadlineError(job: SendJob, last: SmsError | undefined): SmsError {
+  const why = last ? `; last error ${last.code}: ${last.message}` : '';
+  return new SmsError('deadline_exceeded', `Gave up after ${job.attempts} attempt(s): the message deadline passed${why}`, {
+    retryable: true,
+    provider: last?.provider,
+    details: last ? last.toMsgError() : undefined,
+    sent: last?.sent === 'maybe' ? 'maybe' : 'no',
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * Remembers the first successful result per `msg.sms.idempotencyKey` for a retention window, so a
+ * repeated message is answered without texting twice. Durable on an append log when given a
+ * directory; expired keys are dropped on load and by compaction.
+ */
+import path from 'path';
+import { AppendLog } from '../store/append-log';
+import type { SendResult } from '../providers/types';
+import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
+import { silentLogger } from '../util/logger';
+import { storeError } from './send-queue';
+
+interface KeyRecord {
+  k: string;
+  /** When the first send succeeded (epoch ms). */
+  t: number;
+  r: SendResult;
+}
+
+export interface IdempotencyStoreOptions {
+  retentionMs: number;
+  clock: Clock;
+  fileName?: string;
+  fsync?: boolean;
+  compactMinRecords?: number;
+  logger?: Logger;
+}
+
+export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+export class IdempotencyStore {
+  private readonly keys = new Map<string, KeyRecord>();
+  private log: AppendLog<KeyRecord> | null = null;
+  private compacting: Promise<void> | null = null;
+  private readonly file: string | null;
+  private readonly retentionMs: number;
+  private readonly clock: Clock;
+  private readonly fsync: boolean;
+  private readonly compactMinRecords: number;
+  private readonly logger: Logger;
+
+  constructor(dir: string | null, opts: IdempotencyStoreOptions) {
+    this.file = dir === null ? null : path.join(dir, opts.fileName ?? 'idempotency.jsonl');
+    this.retentionMs = opts.retentionMs;
+    this.clock = opts.clock;
+    this.fsync = opts.fsync ?? true;
+    this.compactMinRecords = opts.compactMinRecords ?? 1000;
+    this.logger = opts.logger ?? silentLogger;
+  }
+
+  /** Throws SmsError store_unavailable when the file cannot be opened. */
+  async open(): Promise<void> {
+    if (!this.file) return;
+    try {
+      const { log, records } = await AppendLog.open<KeyRecord>(this.file, { fsync: this.fsync });
+      this.log = log;
+      const cutoff = this.clock.now() - this.retentionMs;
+      for (const r of records) {
+        // The first result wins: a key is never overwritten while it is retained.
+        if (r && typeof r.k === 'string' && r.t > cutoff && !this.keys.has(r.k)) this.keys.set(r.k, r);
+      }
+    } catch (err) {
+      throw storeError(err);
+    }
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** The first result for `key` if it was sent within the retention window. */
+  get(key: string): SendResult | undefined {
+    const r = this.keys.get(key);
+    if (!r) return undefined;
+    if (r.t <= this.clock.now() - this.retentionMs) {
+      this.keys.delete(key);
+      return undefined;
+    }
+    return r.r;
+  }
+
+  /** Remember the first result; in memory at once, on disk when resolved (store_unavailable on failure). */
+  async put(key: string, result: SendResult): Promise<void> {
+    if (this.get(key)) return;
+    const rec: KeyRecord = { k: key, t: this.clock.now(), r: result };
+    this.keys.set(key, rec);
+    if (!this.log) return;
+    if (this.compacting) await this.compacting;
+    try {
+      await this.log.append(rec);
+    } catch (err) {
+      throw storeError(err);
+    }
+    this.maybeCompact();
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.compacting) await this.compacting;
+      await this.log?.close();
+    } catch (err) {
+      this.logger.warn(`idempotency store: close failed: ${(err as Error).message}`);
+    }
+    this.log = null;
+  }
+
+  private maybeCompact(): void {
+    const log = this.log;
+    if (!log || this.compacting || log.size < this.compactMinRecords) return;
+    const cutoff = this.clock.now() - this.retentionMs;
+    for (const [k, r] of this.keys) if (r.t <= cutoff) this.keys.delete(k);
+    if (log.size <= 2 * this.keys.size) return;
+    this.compacting = log
+      .compact([...this.keys.values()])
+      .catch((err) => this.logger.warn(`idempotency store: compaction failed: ${(err as Error).message}`))
+      .finally(() => {
+        this.compacting = null;
+      });
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The durable FIFO of a sender, on an append log in the Node-RED user directory.
+ *
+ * Records: `add` (job, before the node acknowledges it), `start` (before each request, so a crash
+ * mid-request is known to be ambiguous), `retry` (an attempt ended without sending, or may be
+ * resent), `result` (outcome known, written before it is delivered so a restart re-delivers rather
+ * than loses it), `done` (delivered; the job is forgotten). Memory holds the same state; the log is
+ * compacted to a snapshot of it when finished records dominate.
+ *
+ * Every file-system failure reaches the caller as SmsError('store_unavailable'); a failed write
+ * may leave a torn line, so the next write first rewrites the whole file from memory.
+ */
+import path from 'path';
+import { AppendLog } from '../store/append-log';
+import { SmsError } from '../util/errors';
+import type { Logger } from '../util/logger';
+import { silentLogger } from '../util/logger';
+import { toStorable, type SendJob, type StoredOutcome } from './job';
+
+export type QueueRecord =
+  | { op: 'add'; job: SendJob }
+  | { op: 'start'; id: string; attempts: number }
+  | { op: 'retry'; id: string; attempts: number }
+  | { op: 'result'; id: string; outcome: StoredOutcome }
+  | { op: 'done'; id: string };
+
+export interface QueueEntry {
+  job: SendJob;
+  /** A request was started and its end not recorded: after a crash it may have been sent. */
+  started: boolean;
+  /** Known outcome not yet delivered to its node. */
+  outcome?: StoredOutcome;
+}
+
+export interface SendQueueOptions {
+  /** Jobs waiting or being sent (delivered-pending outcomes do not count). */
+  limit: number;
+  fileName?: string;
+  fsync?: boolean;
+  /** Compact once the log has at least this many lines and 4x more than live records. */
+  compactMinRecords?: number;
+  logger?: Logger;
+}
+
+export class SendQueue {
+  private readonly entries = new Map<string, QueueEntry>();
+  private log: AppendLog<QueueRecord> | null = null;
+  private maintenance: Promise<void> | null = null;
+  private broken = false;
+  private waitingCount = 0;
+  private closed = false;
+  private readonly file: string | null;
+  private readonly opts: Required<Omit<SendQueueOptions, 'fileName'>>;
+  /** False after a failed write until a later write succeeds. */
+  ok = true;
+
+  constructor(dir: string | null, opts: SendQueueOptions) {
+    this.file = dir === null ? null : path.join(dir, opts.fileName ?? 'send-queue.jsonl');
+    this.opts = { limit: opts.limit, fsync: opts.fsync ?? true, compactMinRecords: opts.compactMinRecords ?? 1000, logger: opts.logger ?? silentLogger };
+  }
+
+  /** Load the store; returns the entries in their original order. Throws SmsError store_unavailable. */
+  async open(): Promise<QueueEntry[]> {
+    if (!this.file) return [];
+    try {
+      const { log, records } = await AppendLog.open<QueueRecord>(this.file, { fsync: this.opts.fsync });
+      this.log = log;
+      for (const r of records) this.apply(r);
+    } catch (err) {
+      this.ok = false;
+      throw storeError(err);
+    }
+    this.ok = true;
+    return [...this.entries.values()];
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Jobs waiting or in progress (no outcome yet). */
+  get waiting(): number {
+    return this.waitingCount;
+  }
+
+  get(id: string): QueueEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  /** All entries in FIFO order (a live iterator over the map). */
+  all(): IterableIterator<QueueEntry> {
+    return this.entries.values();
+  }
+
+  /** Resolves once the job is on disk. Rejects queue_full (nothing written) or store_unavailable. */
+  async add(job: SendJob): Promise<void> {
+    if (this.closed) throw new SmsError('closed', 'The sender is closed');
+    if (this.entries.has(job.id)) throw new SmsError('unknown_error', `Duplicate job id ${job.id}`);
+    if (this.waitingCount >= this.opts.limit) {
+      throw new SmsError('queue_full', `The send queue is full (${this.opts.limit} messages)`, { retryable: true });
+    }
+    // Reserve the slot synchronously so concurrent adds cannot overshoot the limit.
+    this.entries.set(job.id, { job, started: false });
+    this.waitingCount++;
+    try {
+      await this.write({ op: 'add', job: toStorable(job) as SendJob });
+    } catch (err) {
+      if (this.entries.get(job.id)?.job === job) {
+        this.entries.delete(job.id);
+        this.waitingCount--;
+      }
+      throw err;
+    }
+  }
+
+  markStarted(id: string, attempts: number): Promise<void> {
+    const e = this.entries.get(id);
+    if (!e) return Promise.resolve();
+    e.started = true;
+    e.job.attempts = attempts;
+    return this.write({ op: 'start', id, attempts });
+  }
+
+  markRetry(id: string, attempts: number): Promise<void> {
+    const e = this.entries.get(id);
+    if (!e) return Promise.resolve();
+    e.started = false;
+    e.job.attempts = attempts;
+    return this.write({ op: 'retry', id, attempts });
+  }
+
+  /** Record the outcome (memory at once, disk when resolved); the entry stops counting as waiting. */
+  markResult(id: string, outcome: StoredOutcome): Promise<void> {
+    const e = this.entries.get(id);
+    if (!e) return Promise.resolve();
+    if (!e.outcome) this.waitingCount--;
+    e.outcome = outcome;
+    e.started = false;
+    return this.write({ op: 'result', id, outcome });
+  }
+
+  markDone(id: string): Promise<void> {
+    const e = this.entries.get(id);
+    if (!e) return Promise.resolve();
+    if (!e.outcome) this.waitingCount--;
+    this.entries.delete(id);
+    const p = this.write({ op: 'done', id });
+    this.maybeCompact();
+    return p;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.maintenance) await this.maintenance;
+      await this.log?.close();
+    } catch (err) {
+      this.opts.logger.warn(`send queue: close failed: ${(err as Error).message}`);
+    }
+  }
+
+  private apply(r: QueueRecord): void {
+    switch (r.op) {
+      case 'add':
+        if (!this.entries.has(r.job.id)) {
+          this.entries.set(r.job.id, { job: r.job, started: false });
+          this.waitingCount++;
+        }
+        break;
+      case 'start':
+      case 'retry': {
+        const e = this.entries.get(r.id);
+        if (e) {
+          e.started = r.op === 'start';
+          e.job.attempts = r.attempts;
+        }
+        break;
+      }
+      case 'result': {
+        const e = this.entries.get(r.id);
+        if (e) {
+          if (!e.outcome) this.waitingCount--;
+          e.outcome = r.outcome;
+          e.started = false;
+        }
+        break;
+      }
+      case 'done': {
+        const e = this.entries.get(r.id);
+        if (e) {
+          if (!e.outcome) this.waitingCount--;
+          this.entries.delete(r.id);
+        }
+        break;
+      }
+    }
+  }
+
+  private snapshot(): QueueRecord[] {
+    const out: QueueRecord[] = [];
+    for (const e of this.entries.values()) {
+      out.push({ op: 'add', job: toStorable(e.job) as SendJob });
+      if (e.started) out.push({ op: 'start', id: e.job.id, attempts: e.job.attempts });
+      if (e.outcome) out.push({ op: 'result', id: e.job.id, outcome: e.outcome });
+    }
+    return out;
+  }
+
+  /**
+   * Memory was already updated by the caller. Decide synchronously whether to wait for maintenance:
+   * a record appended before a compaction starts is drained into the old file and covered by the
+   * snapshot; one issued during it goes to the new file after.
+   */
+  private write(rec: QueueRecord): Promise<void> {
+    if (!this.file) return Promise.resolve();
+    if (this.closed) return Promise.reject(new SmsError('store_unavailable', 'The send queue store is closed'));
+    const go = async (): Promise<void> => {
+      if (this.broken) {
+        // One recovery at a time; writes that arrive meanwhile wait for it.
+        if (!this.maintenance) {
+          this.maintenance = this.rewrite().finally(() => {
+            this.maintenance = null;
+          });
+        }
+        await this.maintenance;
+      }
+      if (!this.log) throw new SmsError('store_unavailable', 'The send queue store is not open');
+      try {
+        await this.log.append(rec);
+        this.ok = true;
+      } catch (err) {
+        this.ok = false;
+        this.broken = true;
+        throw storeError(err);
+      }
+    };
+    return this.maintenance ? this.maintenance.then(go) : go();
+  }
+
+  /** Recover after a failed write or compaction: reopen and replace the file with memory. */
+  private async rewrite(): Promise<void> {
+    try {
+      if (this.log) await this.log.close().catch(() => {});
+      const { log } = await AppendLog.open<QueueRecord>(this.file!, { fsync: this.opts.fsync });
+      this.log = log;
+      await log.compact(this.snapshot());
+      this.broken = false;
+      this.ok = true;
+    } catch (err) {
+      this.ok = false;
+      throw storeError(err);
+    }
+  }
+
+  private maybeCompact(): void {
+    const log = this.log;
+    if (!log || this.maintenance || this.broken || this.closed) return;
+    if (log.size < this.opts.compactMinRecords || log.size <= 4 * this.entries.size) return;
+    const snapshot = this.snapshot();
+    this.maintenance = log
+      .compact(snapshot)
+      .catch((err) => {
+        this.ok = false;
+        this.broken = true;
+        this.opts.logger.warn(`send queue: compaction failed: ${(err as Error).message}`);
+      })
+      .finally(() => {
+        this.maintenance = null;
+      });
+  }
+}
+
+export function storeError(err: unknown): SmsError {
+  if (err instanceof SmsError && err.code === 'store_unavailable') return err;
+  const e = err as NodeJS.ErrnoException;
+  const why = e && e.code ? `${e.code}: ${e.message}` : String((e && e.message) || e);
+  return new SmsError('store_unavailable', `The message store is unavailable (${why})`, { retryable: true });
+}
