@@ -32,6 +32,9 @@ export const ERROR_CODES = [
   'network_error',
   'ambiguous_send',
   'timeout',
+  // webhook receiver: a delivery receipt saying the message failed; an authenticated but unusable event
+  'delivery_failed',
+  'invalid_webhook',
   'unknown_error',
 ] as const;
 

@@ -1,0 +1,159 @@
+/**
+ * One set of HTTP hooks per express app, shared by every receiver node: a redeploy replaces the
+ * handler behind a path and never adds another route.
+ *
+ * Two hooks are installed, once:
+ * - a raw-body capture at the top of the *root* app's stack. With Node-RED's defaults the editor's app
+ *   (mounted at "/" before the node app) parses JSON bodies for every path, which would consume the
+ *   stream before our route runs; signatures need the untouched bytes. The capture reads the bounded
+ *   raw body for registered paths only and marks the request as parsed (`_body`) so body parsers skip it.
+ * - a dispatcher on the node app (so httpNodeAuth and httpNodeMiddleware still apply) that hands the
+ *   request to the handler registered for its path.
+ */
+import type { IncomingMessage, ServerResponse } from 'http';
+
+export interface RouteHandler {
+  /** Reads the raw body or answers the request itself and returns null. */
+  readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | null>;
+  process(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void>;
+}
+
+type Next = (err?: unknown) => void;
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
+interface Layer {
+  handle: unknown;
+}
+/** The parts of an express application we rely on (4.x and 5.x). */
+export interface ExpressLikeApp {
+  use(fn: Middleware): unknown;
+  path?: () => string;
+  parent?: ExpressLikeApp;
+  _router?: { stack: Layer[] };
+  router?: { stack: Layer[] };
+}
+
+type Req = IncomingMessage & { path?: string; _body?: boolean; [RAW]?: Buffer };
+const RAW = Symbol('agentless-webhook-raw-body');
+
+export class PathInUseError extends Error {
+  constructor(readonly path: string) {
+    super(`path ${path} is already used by another webhook receiver`);
+  }
+}
+
+/** Collapse repeated slashes, ensure a leading slash, drop a trailing one, ignore case (as express does). */
+export function normalizeRoutePath(p: string): string {
+  const s = ('/' + p.trim()).replace(/\/{2,}/g, '/').replace(/\/$/, '');
+  return (s || '/').toLowerCase();
+}
+
+function requestPath(req: Req): string {
+  const p = req.path ?? new URL(req.url ?? '/', 'http://localhost').pathname;
+  try {
+    return normalizeRoutePath(decodeURIComponent(p));
+  } catch {
+    return normalizeRoutePath(p);
+  }
+}
+
+const registries = new WeakMap<object, RouteRegistry>();
+
+export class RouteRegistry {
+  private readonly routes = new Map<string, RouteHandler>();
+
+  private constructor(private readonly app: ExpressLikeApp) {}
+
+  /** The registry of `app`, installing its hooks on first use only. */
+  static forApp(app: ExpressLikeApp): RouteRegistry {
+    let r = registries.get(app);
+    if (!r) {
+      r = new RouteRegistry(app);
+      r.install();
+      registries.set(app, r);
+    }
+    return r;
+  }
+
+  get paths(): string[] {
+    return [...this.routes.keys()];
+  }
+
+  register(path: string, handler: RouteHandler): void {
+    const key = normalizeRoutePath(path);
+    const owner = this.routes.get(key);
+    if (owner && owner !== handler) throw new PathInUseError(key);
+    this.routes.set(key, handler);
+  }
+
+  /** Removes the route only if `handler` still owns it (a replacement may already have taken it). */
+  unregister(path: string, handler: RouteHandler): void {
+    const key = normalizeRoutePath(path);
+    if (this.routes.get(key) === handler) this.routes.delete(key);
+  }
+
+  private mountPrefix(): string {
+    const p = typeof this.app.path === 'function' ? this.app.path() : '';
+    return p === '/' ? '' : normalizeRoutePath(p || '/') === '/' ? '' : normalizeRoutePath(p);
+  }
+
+  private install(): void {
+    const capture: Middleware = (req: Req, res, next) => {
+      if (req.method !== 'POST' || req[RAW] || req._body) return next();
+      const full = requestPath(req);
+      const prefix = this.mountPrefix();
+      if (prefix && !full.startsWith(prefix + '/')) return next();
+      const handler = this.routes.get(normalizeRoutePath(full.slice(prefix.length)));
+      if (!handler) return next();
+      handler.readBody(req, res).then(
+        (raw) => {
+          if (!raw) return; // answered already (413, 415, 408)
+          req[RAW] = raw;
+          req._body = true; // tells body-parser the body is taken care of
+          next();
+        },
+        (err) => next(err),
+      );
+    };
+    const dispatch: Middleware = (req: Req, res, next) => {
+      const handler = this.routes.get(requestPath(req));
+      if (!handler) return next();
+      if (req.method !== 'POST') {
+        res.statusCode = 405;
+        res.setHeader('Allow', 'POST');
+        res.end();
+        return;
+      }
+      const raw = req[RAW];
+      if (raw) {
+        void handler.process(req, res, raw);
+        return;
+      }
+      if (req._body || req.readableEnded) {
+        // Someone parsed the body before us and the raw bytes are gone: a setup we cannot verify.
+        res.statusCode = 500;
+        res.setHeader('Content-Type', 'application/json');
+        res.end('{"error":"raw_body_unavailable"}');
+        return;
+      }
+      handler.readBody(req, res).then(
+        (buf) => (buf ? handler.process(req, res, buf) : undefined),
+        (err) => next(err),
+      );
+    };
+
+    this.app.use(dispatch);
+    const root = rootOf(this.app);
+    root.use(capture);
+    const stack = (root._router ?? root.router)?.stack;
+    if (stack) {
+      const i = stack.findIndex((l) => l.handle === capture);
+      if (i > 0) stack.unshift(...stack.splice(i, 1));
+    }
+  }
+}
+
+function rootOf(app: ExpressLikeApp): ExpressLikeApp {
+  let a = app;
+  while (a.parent) a = a.parent;
+  return a;
+}

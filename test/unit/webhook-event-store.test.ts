@@ -1,0 +1,108 @@
+import assert from 'node:assert';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { ManualClock } from '../../src/util/clock';
+import { WebhookEventStore } from '../../src/webhook/event-store';
+
+describe('webhook event store (dedupe + status order)', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wh-store-'));
+    file = path.join(dir, 'events.jsonl');
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('takes an event once, also when claimed concurrently', async () => {
+    const store = await WebhookEventStore.open(file, { clock: new ManualClock() });
+    const a = store.claim('evt', [{ id: 'm', status: 'delivered' }]);
+    const b = store.claim('evt', [{ id: 'm', status: 'delivered' }]);
+    assert.strictEqual(a.duplicate, false);
+    assert.strictEqual(b.duplicate, true);
+    if (!a.duplicate) await a.committed;
+    if (b.duplicate) assert.strictEqual(await b.settled, true);
+    assert.strictEqual(store.claim('evt', []).duplicate, true);
+    await store.close();
+  });
+
+  it('remembers events and statuses across a reopen (restart)', async () => {
+    const clock = new ManualClock();
+    const s1 = await WebhookEventStore.open(file, { clock });
+    const c = s1.claim('evt-1', [{ id: 'm1', status: 'delivered' }]);
+    if (!c.duplicate) await c.committed;
+    await s1.close();
+    const s2 = await WebhookEventStore.open(file, { clock });
+    assert.strictEqual(s2.claim('evt-1', []).duplicate, true);
+    assert.strictEqual(s2.statusOf('m1'), 'delivered');
+    const late = s2.claim('evt-2', [{ id: 'm1', status: 'sent' }]);
+    assert.ok(!late.duplicate);
+    assert.deepStrictEqual(late.advanced, [false]);
+    await s2.close();
+  });
+
+  it('lets statuses only move forward', async () => {
+    const store = await WebhookEventStore.open(file, { clock: new ManualClock() });
+    const seq: [string, 'queued' | 'sent' | 'delivered' | 'failed' | 'read', boolean][] = [
+      ['e1', 'sent', true],
+      ['e2', 'queued', false],
+      ['e3', 'delivered', true],
+      ['e4', 'sent', false],
+      ['e5', 'failed', false],
+      ['e6', 'delivered', false],
+      ['e7', 'read', true],
+    ];
+    for (const [e, s, expected] of seq) {
+      const c = store.claim(e, [{ id: 'm', status: s }]);
+      assert.ok(!c.duplicate);
+      assert.deepStrictEqual(c.advanced, [expected], `${e} ${s}`);
+    }
+    await store.close();
+  });
+
+  it('forgets events after the retention period and bounds the number kept', async () => {
+    const clock = new ManualClock();
+    const store = await WebhookEventStore.open(file, { clock, eventRetentionMs: 1000, maxEvents: 3, fsync: false });
+    const settle = async (e: string) => {
+      const c = store.claim(e, []);
+      if (!c.duplicate) await c.committed;
+    };
+    await settle('old');
+    clock.advance(1001);
+    for (const e of ['a', 'b', 'c', 'd']) await settle(e);
+    assert.strictEqual(store.claim('old', []).duplicate, false, 'expired id is new again');
+    assert.ok(store.eventCount <= 3, `kept ${store.eventCount}`);
+    assert.strictEqual(store.claim('a', []).duplicate, false, 'oldest evicted by the bound');
+    await store.close();
+  });
+
+  it('compacts the log and keeps what is retained', async () => {
+    const clock = new ManualClock();
+    const store = await WebhookEventStore.open(file, { clock, maxEvents: 50, fsync: false });
+    const commits: Promise<void>[] = [];
+    for (let i = 0; i < 1500; i++) {
+      const c = store.claim(`e${i}`, [{ id: `m${i % 10}`, status: i < 1400 ? 'sent' : 'delivered' }]);
+      if (!c.duplicate) commits.push(c.committed);
+    }
+    await Promise.all(commits);
+    await store.close();
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').length;
+    assert.ok(lines < 1500, `log has ${lines} lines`);
+    const again = await WebhookEventStore.open(file, { clock, maxEvents: 50 });
+    assert.strictEqual(again.claim('e1499', []).duplicate, true);
+    assert.strictEqual(again.statusOf('m9'), 'delivered');
+    await again.close();
+  });
+
+  it('rolls back a claim whose write failed, so a retry is processed afresh', async () => {
+    const store = await WebhookEventStore.open(file, { clock: new ManualClock() });
+    await store.close(); // the log is closed: appends fail
+    const c = store.claim('evt', [{ id: 'm', status: 'delivered' }]);
+    assert.ok(!c.duplicate);
+    await assert.rejects(c.committed);
+    assert.strictEqual(store.statusOf('m'), undefined);
+    const again = store.claim('evt', []);
+    assert.strictEqual(again.duplicate, false);
+    if (!again.duplicate) await again.committed.catch(() => undefined);
+  });
+});

@@ -1,0 +1,42 @@
+import assert from 'node:assert';
+import { decodeUtf8Strict, exceedsDepth, parseBodySafely, parseJsonSafely } from '../../src/webhook/safe-json';
+
+describe('webhook safe JSON parsing', () => {
+  it('parses ordinary bodies', () => {
+    assert.deepStrictEqual(parseJsonSafely('{"a":[1,{"b":"c"}]}', 32), { ok: true, value: { a: [1, { b: 'c' }] } });
+  });
+
+  it('measures depth outside strings only', () => {
+    assert.strictEqual(exceedsDepth('[[[]]]', 3), false);
+    assert.strictEqual(exceedsDepth('[[[[]]]]', 3), true);
+    assert.strictEqual(exceedsDepth('{"a":"[[[[[[[[\\"[[[["}', 2), false);
+  });
+
+  it('refuses a 100k-deep body quickly without recursing', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    const t0 = process.hrtime.bigint();
+    assert.deepStrictEqual(parseJsonSafely(deep, 32), { ok: false, reason: 'too_deep' });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    assert.ok(ms < 100, `took ${ms} ms`);
+  });
+
+  it('drops __proto__, constructor and prototype keys at any depth', () => {
+    const r = parseJsonSafely('{"__proto__":{"polluted":1},"a":{"constructor":{"prototype":{"x":1}},"ok":2}}', 32);
+    assert.ok(r.ok);
+    const v = r.value as Record<string, unknown>;
+    assert.strictEqual(Object.prototype.hasOwnProperty.call(v, '__proto__'), false);
+    assert.deepStrictEqual(v.a, { ok: 2 });
+    assert.strictEqual(({} as Record<string, unknown>).polluted, undefined);
+    // merging the parsed value must not reach Object.prototype either
+    Object.assign({}, v);
+    assert.strictEqual(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  it('refuses invalid UTF-8 and invalid JSON', () => {
+    assert.strictEqual(decodeUtf8Strict(Buffer.from([0x7b, 0xc3, 0x28, 0x7d])), null);
+    assert.deepStrictEqual(parseBodySafely(Buffer.from([0x7b, 0xff, 0x7d]), 32), { ok: false, reason: 'invalid_utf8' });
+    assert.strictEqual(parseBodySafely(Buffer.from('{"a":'), 32).ok, false);
+    assert.strictEqual((parseBodySafely(Buffer.from('{"a":'), 32) as { reason: string }).reason, 'invalid_json');
+    assert.strictEqual(parseBodySafely(Buffer.from('{"t":"é😀"}'), 32).ok, true);
+  });
+});
