@@ -86,7 +86,7 @@ describe('agentless-send-sms node', function () {
     ok.msgs.should.be.empty();
     fail.msgs.should.have.length(hostile.length);
     hostile.forEach(([what, , code], i) => {
-      should(msgs[i].error, what).be.ok();
+      should.exist(msgs[i].error, what);
       msgs[i].error.code.should.equal(code, `${what}: expected ${code}, got ${msgs[i].error.code} (${msgs[i].error.message})`);
       msgs[i].error.retryable.should.be.false();
       msgs[i].error.message.should.be.a.String().and.not.be.empty();
