@@ -307,6 +307,13 @@ export class Dispatcher {
       run.request = null;
       // close() gave up waiting and closed the store: the job stays 'started' on disk.
       if (this.closed) return;
+      // Shutting down and the request never left (the account closed its budget first): the job
+      // goes back to waiting in the store instead of failing, and resumes after the restart.
+      if (error && this.closing && error.code === 'closed' && error.sent === 'no') {
+        job.attempts -= 1;
+        await this.queue.markRetry(job.id, job.attempts).catch((err) => this.storeFailed(err));
+        return;
+      }
 
       if (!error) {
         this.breaker.onSuccess();

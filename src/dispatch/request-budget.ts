@@ -208,19 +208,3 @@ export class AccountBudget implements RequestBudget {
     }
   }
 }
-
-/**
- * Retry-After as milliseconds from `now`: delta-seconds ("120") or an HTTP-date. Undefined when
- * missing or unparsable; a date in the past gives 0.
- */
-export function parseRetryAfter(header: string | undefined, now: number): number | undefined {
-  if (header === undefined || header === null) return undefined;
-  const v = String(header).trim();
-  if (!v) return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  // Only dates that look like HTTP-dates: Date.parse accepts far too much (e.g. "-1", "1e3").
-  if (!/[A-Za-z]{3}/.test(v)) return undefined;
-  const at = Date.parse(v);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
-}

@@ -5,7 +5,9 @@
 import type { NodeAPI } from 'node-red';
 import type { AccountCredentials, AccountDef, AccountNode } from './types';
 import { AccountRuntime } from '../providers/account';
-import { PROVIDERS, unlimitedBudget } from '../providers/types';
+import { PROVIDERS } from '../providers/types';
+import { capabilitiesOf } from '../providers/factory';
+import { AccountBudget } from '../dispatch/request-budget';
 import { DEFAULT_GENESYS_REGION } from '../providers/genesys-regions';
 import { systemClock } from '../util/clock';
 import { nodeLogger } from './node-logger';
@@ -15,6 +17,9 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const provider = (PROVIDERS as readonly string[]).includes(config.provider) ? config.provider : 'sandbox';
     const creds = this.credentials ?? {};
+    // One budget per tenant: every sender and status poll on this account draws from it.
+    const rpm = Number(config.requestsPerMinute) > 0 ? Number(config.requestsPerMinute) : capabilitiesOf(provider).defaultRequestsPerMinute;
+    const budget = new AccountBudget({ requestsPerMinute: rpm, clock: systemClock });
     this.runtime = new AccountRuntime(
       {
         provider,
@@ -24,7 +29,7 @@ export = function (RED: NodeAPI) {
         sandboxPort: Number(config.sandboxPort) || 0,
       },
       { clientId: creds.clientId, clientSecret: creds.clientSecret, username: creds.username, password: creds.password, accessToken: creds.accessToken },
-      unlimitedBudget,
+      budget,
       { clock: systemClock, logger: nodeLogger(this) },
     );
     if (provider === 'sandbox') {
@@ -34,6 +39,7 @@ export = function (RED: NodeAPI) {
       );
     }
     this.on('close', (_removed: boolean, done: () => void) => {
+      budget.close();
       this.runtime.close().then(done, done);
     });
   }

@@ -8,7 +8,7 @@ import { prepareSend } from '../send/prepare';
 import { snapshotMsg } from '../send/snapshot';
 import { statusView } from '../send/status';
 import { SmsError, toSmsError } from '../util/errors';
-import type { SendJob, SendOutcome } from '../dispatch/simple-dispatcher';
+import type { SendJob, SendOutcome } from '../dispatch/dispatcher';
 import type { SenderNode } from './types';
 
 interface SendSmsDef extends NodeDef {

@@ -1,16 +1,24 @@
 /**
  * agentless-sender: a config node for one sending identity (from number, channel or queue) on an
- * account, with its own pace (token bucket) and queue. Every send-sms node using it shares both.
+ * account, with its own pace (token bucket), durable queue, retries and circuit breaker. Every
+ * send-sms node using it shares them.
  */
+import path from 'path';
 import type { NodeAPI } from 'node-red';
-import { SenderRuntime, positiveNumber } from '../send/sender';
+import { DISPATCH_DEFAULTS as D, SenderRuntime, positiveNumber } from '../send/sender';
 import { systemClock } from '../util/clock';
+import { nodeLogger } from './node-logger';
 import type { AccountNode, SenderDef, SenderNode } from './types';
 
 export = function (RED: NodeAPI) {
   function AgentlessSenderNode(this: SenderNode, config: SenderDef) {
     RED.nodes.createNode(this, config);
     const account = RED.nodes.getNode(config.account) as AccountNode | null;
+    const userDir = (RED.settings as { userDir?: string }).userDir;
+    // The queue lives in the user directory under the sender's id, which survives redeploys and restarts.
+    const storeDir = userDir ? path.join(userDir, 'agentless-sms', 'senders', this.id) : null;
+    if (!storeDir) this.warn(RED._('agentless-sender.warn.no-store'));
+    const s = (v: unknown, fallback: number, min = 0) => positiveNumber(v, fallback, min);
     this.runtime = new SenderRuntime(
       account?.runtime ?? null,
       {
@@ -19,11 +27,21 @@ export = function (RED: NodeAPI) {
         mode: config.mode === 'queue' ? 'queue' : 'agentless',
         queueId: (config.queueId || '').trim(),
         defaultCountry: (config.defaultCountry || '').trim().toUpperCase(),
-        ratePerSecond: positiveNumber(config.ratePerSecond, 1),
-        burst: Math.floor(positiveNumber(config.burst, 1, 0.99)),
-        queueLimit: Math.floor(positiveNumber(config.queueLimit, 1000, 0.99)),
+        ratePerSecond: s(config.ratePerSecond, D.ratePerSecond),
+        burst: Math.floor(s(config.burst, D.burst, 0.99)),
+        queueLimit: Math.floor(s(config.queueLimit, D.queueLimit, 0.99)),
+        maxAttempts: Math.floor(s(config.maxAttempts, D.maxAttempts, 0.99)),
+        deadlineMs: s(config.deadline, D.deadlineMs / 1000) * 1000,
+        retryAfterCapMs: s(config.retryAfterCap, D.retryAfterCapMs / 1000) * 1000,
+        resendAmbiguous: config.resendAmbiguous === true,
+        breakerFailFast: config.breakerFailFast === true,
+        breakerThreshold: s(config.breakerThreshold, D.breakerThreshold * 100) / 100,
+        breakerWindowMs: s(config.breakerWindow, D.breakerWindowMs / 1000) * 1000,
+        breakerMinCalls: Math.floor(s(config.breakerMinCalls, D.breakerMinCalls, 0.99)),
+        breakerCoolDownMs: s(config.breakerCoolDown, D.breakerCoolDownMs / 1000) * 1000,
+        idempotencyRetentionMs: s(config.idempotencyRetention, D.idempotencyRetentionMs / 3_600_000) * 3_600_000,
       },
-      systemClock,
+      { clock: systemClock, logger: nodeLogger(this), storeDir },
     );
     if (this.runtime.configError) this.error(this.runtime.configError.message);
     this.on('close', (_removed: boolean, done: () => void) => {

@@ -35,6 +35,16 @@ export interface SenderDef extends NodeDef {
   burst: string | number;
   queueLimit: string | number;
   defaultCountry: string;
+  maxAttempts?: string | number;
+  deadline?: string | number;
+  retryAfterCap?: string | number;
+  resendAmbiguous?: boolean;
+  breakerFailFast?: boolean;
+  breakerThreshold?: string | number;
+  breakerWindow?: string | number;
+  breakerMinCalls?: string | number;
+  breakerCoolDown?: string | number;
+  idempotencyRetention?: string | number;
 }
 
 export interface SenderNode extends Node {

@@ -187,6 +187,6 @@ export class GenesysCloudProvider implements Provider {
   }
 
   async close(): Promise<void> {
-    this.http.close();
+    await this.http.close();
   }
 }

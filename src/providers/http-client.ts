@@ -40,6 +40,7 @@ const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ECONNABORTED']);
 export class HttpClient {
   private readonly axios: AxiosInstance;
   private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly opts: HttpClientOptions) {
     // Keep-alive, but let idle sockets go before a typical server's 5 s keep-alive timeout, so a reused
@@ -64,10 +65,14 @@ export class HttpClient {
   async request(req: HttpRequest): Promise<HttpResponse> {
     if (!req.skipBudget) await this.opts.budget.acquire();
     let res;
+    const call = this.axios.request({ method: req.method, url: req.url, headers: req.headers, data: req.data });
+    this.inFlight.add(call);
     try {
-      res = await this.axios.request({ method: req.method, url: req.url, headers: req.headers, data: req.data });
+      res = await call;
     } catch (err) {
       throw this.transportError(err);
+    } finally {
+      this.inFlight.delete(call);
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers ?? {})) {
@@ -84,6 +89,7 @@ export class HttpClient {
         details: pickErrorDetails(res.data),
       });
     }
+    if (!req.skipBudget) this.opts.budget.onResponse?.();
     return { status: res.status, headers, data: res.data };
   }
 
@@ -103,7 +109,21 @@ export class HttpClient {
     });
   }
 
-  close(): void {
+  /**
+   * Let requests already on the wire finish (bounded) before the sockets go: cutting one off would turn
+   * a message the platform accepted into an ambiguous send.
+   */
+  async close(graceMs = 5000): Promise<void> {
+    if (this.inFlight.size) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.inFlight]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     this.agents.http.destroy();
     this.agents.https.destroy();
   }

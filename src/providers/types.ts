@@ -71,6 +71,8 @@ export interface ProviderCapabilities {
 export interface RequestBudget {
   acquire(): Promise<void>;
   onRateLimited(retryAfterMs: number): void;
+  /** Any answer other than 429: after a pause, the probe's answer reopens the budget. */
+  onResponse?(): void;
 }
 
 /** A budget that never waits: for tests of adapters alone and for admin checks. */

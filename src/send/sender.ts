@@ -1,41 +1,90 @@
 /**
  * What an `agentless-sender` config node holds at run time: the sender profile (from number, country,
- * mode), its dispatcher, and the account it sends through. A configuration problem (no account, invalid
- * from number) is kept as `configError` so every message gets a clear answer instead of a crash.
+ * mode), its dispatch engine (durable queue, pace, retries, circuit breaker), and the account it sends
+ * through. A configuration problem (no account, invalid from number) is kept as `configError` so every
+ * message gets a clear answer instead of a crash.
  */
 import { SmsError } from '../util/errors';
-import { normalizeSender } from '../phone/number';
+import { normalizeSender, validateDefaultCountry } from '../phone/number';
 import { capabilitiesOf } from '../providers/factory';
-import { Dispatcher } from '../dispatch/simple-dispatcher';
+import { Dispatcher } from '../dispatch/dispatcher';
 import type { AccountRuntime } from '../providers/account';
 import type { ProviderCapabilities } from '../providers/types';
 import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
 import type { SenderProfile } from './prepare';
 
-export interface SenderSettings extends SenderProfile {
+export interface DispatchSettings {
   ratePerSecond: number;
   burst: number;
   queueLimit: number;
+  maxAttempts: number;
+  deadlineMs: number;
+  retryAfterCapMs: number;
+  resendAmbiguous: boolean;
+  breakerFailFast: boolean;
+  breakerThreshold: number;
+  breakerWindowMs: number;
+  breakerMinCalls: number;
+  breakerCoolDownMs: number;
+  idempotencyRetentionMs: number;
 }
+
+export type SenderSettings = SenderProfile & DispatchSettings;
+
+export const DISPATCH_DEFAULTS: DispatchSettings = {
+  ratePerSecond: 1,
+  burst: 1,
+  queueLimit: 1000,
+  maxAttempts: 5,
+  deadlineMs: 3_600_000,
+  retryAfterCapMs: 180_000,
+  resendAmbiguous: false,
+  breakerFailFast: false,
+  breakerThreshold: 0.15,
+  breakerWindowMs: 300_000,
+  breakerMinCalls: 20,
+  breakerCoolDownMs: 30_000,
+  idempotencyRetentionMs: 86_400_000,
+};
 
 export class SenderRuntime {
   readonly dispatcher: Dispatcher | null = null;
   readonly configError: SmsError | null = null;
   readonly capabilities: ProviderCapabilities | null = null;
   readonly profile: SenderProfile;
+  readonly settings: SenderSettings;
 
-  constructor(readonly account: AccountRuntime | null, settings: SenderSettings, clock: Clock) {
-    this.profile = { ...settings };
+  /** `storeDir`: where the durable queue lives (null keeps it in memory, e.g. no user directory). */
+  constructor(readonly account: AccountRuntime | null, settings: SenderSettings, deps: { clock: Clock; logger: Logger; storeDir: string | null }) {
+    this.settings = settings;
+    this.profile = { fromAddress: settings.fromAddress, defaultCountry: settings.defaultCountry, mode: settings.mode, queueId: settings.queueId, channelUuid: settings.channelUuid };
     try {
       if (!account) throw new SmsError('config_missing', 'the sender has no account configured');
       this.capabilities = capabilitiesOf(account.settings.provider);
       if (settings.fromAddress) this.profile.fromAddress = normalizeSender(settings.fromAddress);
+      this.profile.defaultCountry = validateDefaultCountry(settings.defaultCountry);
       this.dispatcher = new Dispatcher(() => account.provider(), account.budget, {
+        storeDir: deps.storeDir,
         ratePerSecond: settings.ratePerSecond,
         burst: settings.burst,
         queueLimit: settings.queueLimit,
-        clock,
+        maxAttempts: settings.maxAttempts,
+        deadlineMs: settings.deadlineMs,
+        retryAfterCapMs: settings.retryAfterCapMs,
+        resendAmbiguous: settings.resendAmbiguous,
+        breaker: {
+          failureThreshold: settings.breakerThreshold,
+          windowMs: settings.breakerWindowMs,
+          minimumCalls: settings.breakerMinCalls,
+          coolDownMs: settings.breakerCoolDownMs,
+        },
+        breakerFailFast: settings.breakerFailFast,
+        idempotencyRetentionMs: settings.idempotencyRetentionMs,
+        clock: deps.clock,
+        logger: deps.logger,
       });
+      void this.dispatcher.start();
     } catch (err) {
       this.configError = err instanceof SmsError ? err : new SmsError('config_missing', String(err));
     }
@@ -48,6 +97,7 @@ export class SenderRuntime {
 
 /** Numeric config with a floor: an empty or nonsensical field falls back to the default. */
 export function positiveNumber(v: unknown, fallback: number, min = 0): number {
+  if (v === '' || v === null || v === undefined) return fallback;
   const n = Number(v);
   return Number.isFinite(n) && n > min ? n : fallback;
 }

@@ -1,5 +1,6 @@
 import should from 'should';
-import { AccountBudget, parseRetryAfter } from '../../src/dispatch/request-budget';
+import { AccountBudget } from '../../src/dispatch/request-budget';
+import { parseRetryAfter } from '../../src/util/retry-after';
 import { ManualClock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
 import { seeded, settle } from './dispatch-fakes';
