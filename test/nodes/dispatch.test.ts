@@ -169,4 +169,15 @@ describe('dispatch through send-sms', function () {
     new Set(texts).size.should.equal(texts.length);
     texts.length.should.equal(12);
   });
+
+  it('answers store_unavailable when the queue cannot be written, and sends nothing', async function () {
+    // Root ignores file permissions, so make the store path impossible instead: a file where a directory must be.
+    fs.writeFileSync(path.join(userDir, 'agentless-sms'), 'not a directory');
+    const { send, ok, fail } = await loadSendFlow(sendFlow(account()), { acct: CREDS });
+    send.receive({ to: '+12025550123', payload: 'nowhere to keep it' });
+    const [msg] = await fail.wait(1);
+    msg.error.code.should.equal('store_unavailable');
+    ok.msgs.should.be.empty();
+    server.state.messages.should.be.empty();
+  });
 });

@@ -1,0 +1,85 @@
+/**
+ * The sandbox as a platform: validation and error bodies like Genesys Cloud, its own 429, status
+ * progression by test-number rule, and the phone page.
+ */
+import should from 'should';
+import { SandboxServer } from '../../src/sandbox/server';
+
+describe('sandbox (Genesys Cloud subset)', function () {
+  let server: SandboxServer;
+  let url: string;
+  let token: string;
+
+  before(async function () {
+    server = new SandboxServer({ queuedToSentMs: 20, sentToFinalMs: 20 });
+    url = await server.start();
+  });
+  after(() => server.stop());
+  beforeEach(async function () {
+    server.reset();
+    server.control({ requestsPerMinute: 0 });
+    const res = await fetch(`${url}/oauth/token`, {
+      method: 'POST',
+      headers: { Authorization: 'Basic ' + Buffer.from('a:b').toString('base64'), 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    token = ((await res.json()) as { access_token: string }).access_token;
+  });
+
+  const send = (body: unknown, auth = `Bearer ${token}`) =>
+    fetch(`${url}/api/v2/conversations/messages/agentless`, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const ok = { fromAddress: '+12025550100', toAddress: '+12025550123', toAddressMessengerType: 'sms', textBody: 'hi' };
+
+  it('refuses a missing or unknown bearer token with 401', async function () {
+    (await send(ok, 'Bearer nope')).status.should.equal(401);
+    (await send(ok, '')).status.should.equal(401);
+  });
+
+  const invalid: [string, Record<string, unknown>, RegExp][] = [
+    ['no fromAddress', { ...ok, fromAddress: undefined }, /fromAddress is required/],
+    ['no messenger type', { ...ok, toAddressMessengerType: undefined }, /toAddressMessengerType/],
+    ['a non-E.164 recipient', { ...ok, toAddress: '2025550123' }, /E\.164/],
+    ['no text', { ...ok, textBody: undefined }, /textBody is required/],
+    ['766 characters', { ...ok, textBody: 'a'.repeat(766) }, /765/],
+  ];
+  for (const [what, body, re] of invalid) {
+    it(`answers 400 with a Genesys error body for ${what}`, async function () {
+      const res = await send(body);
+      res.status.should.equal(400);
+      const err = (await res.json()) as Record<string, unknown>;
+      err.should.have.properties(['message', 'code', 'status', 'contextId']);
+      String(err.message).should.match(re);
+      server.state.messages.should.be.empty();
+    });
+  }
+
+  it('moves a message queued -> sent -> delivery-success, and ...99 to delivery-failed', async function () {
+    const a = (await (await send(ok)).json()) as { id: string };
+    const b = (await (await send({ ...ok, toAddress: '+12025550199' })).json()) as { id: string };
+    await new Promise((r) => setTimeout(r, 120));
+    const get = async (id: string) => (await (await fetch(`${url}/api/v2/conversations/messages/${id}/details`, { headers: { Authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
+    (await get(a.id)).status.should.equal('delivery-success');
+    const failed = await get(b.id);
+    failed.status.should.equal('delivery-failed');
+    should(failed.normalizedReceipts).be.an.Array();
+    server.state.get(a.id)!.history.map((h) => h.status).should.eql(['queued', 'sent', 'delivery-success']);
+  });
+
+  it('enforces its own rate with 429 and Retry-After', async function () {
+    server.control({ requestsPerMinute: 2 });
+    (await send(ok)).status.should.equal(202);
+    (await send(ok)).status.should.equal(202);
+    const third = await send(ok);
+    third.status.should.equal(429);
+    Number(third.headers.get('retry-after')).should.be.within(1, 60);
+    ((await third.json()) as { code: string }).code.should.equal('too.many.requests.retry.after');
+  });
+
+  it('shows what it received on the phone page and as JSON', async function () {
+    await send(ok);
+    const page = await (await fetch(`${url}/sandbox/phone`)).text();
+    page.should.match(/Sandbox phone/);
+    const list = (await (await fetch(`${url}/sandbox/messages`)).json()) as { messages: { textBody: string }[] };
+    list.messages.map((m) => m.textBody).should.eql(['hi']);
+  });
+});
