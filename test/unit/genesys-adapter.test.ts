@@ -48,7 +48,7 @@ describe('providers/genesys-cloud against the sandbox', function () {
     try {
       await p;
     } catch (err) {
-      err.should.be.instanceOf(SmsError);
+      should(err).be.instanceOf(SmsError);
       return err as SmsError;
     }
     throw new Error('expected a rejection');

@@ -58,9 +58,9 @@ describe('sandbox (Genesys Cloud subset)', function () {
     const b = (await (await send({ ...ok, toAddress: '+12025550199' })).json()) as { id: string };
     await new Promise((r) => setTimeout(r, 120));
     const get = async (id: string) => (await (await fetch(`${url}/api/v2/conversations/messages/${id}/details`, { headers: { Authorization: `Bearer ${token}` } })).json()) as Record<string, unknown>;
-    (await get(a.id)).status.should.equal('delivery-success');
+    String((await get(a.id)).status).should.equal('delivery-success');
     const failed = await get(b.id);
-    failed.status.should.equal('delivery-failed');
+    String(failed.status).should.equal('delivery-failed');
     should(failed.normalizedReceipts).be.an.Array();
     server.state.get(a.id)!.history.map((h) => h.status).should.eql(['queued', 'sent', 'delivery-success']);
   });

@@ -238,14 +238,13 @@ describe('webhook receiver pipeline (plain http server)', () => {
     assert.strictEqual(emitted.length, 0);
   });
 
-  it('acks before the flow runs and keeps p99 ack latency under 50 ms over 500 requests', async () => {
+  // Latency is a benchmark claim (bench/, against baselines in the same run), not a timed unit test.
+  it('acks 500 concurrent signed events and emits each exactly once', async () => {
     await start();
-    const times: number[] = [];
     const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
     const one = async (i: number) => {
       const body = sandboxEvent(`evt_p${i}`, `msg_p${i}`, 'delivery-success');
       const h = signed(`evt_p${i}`, body);
-      const t0 = process.hrtime.bigint();
       const status = await new Promise<number>((resolve, reject) => {
         const req = http.request({ host: '127.0.0.1', port, path: '/hook', method: 'POST', agent, headers: { 'content-type': 'application/json', ...h } }, (res) => {
           res.resume();
@@ -254,16 +253,13 @@ describe('webhook receiver pipeline (plain http server)', () => {
         req.on('error', reject);
         req.end(body);
       });
-      times.push(Number(process.hrtime.bigint() - t0) / 1e6);
       assert.strictEqual(status, 200);
     };
     for (let i = 0; i < 500; i += 10) await Promise.all(Array.from({ length: 10 }, (_, k) => one(i + k)));
     agent.destroy();
-    times.sort((a, b) => a - b);
-    const p99 = times[Math.floor(times.length * 0.99)]!;
-    assert.ok(p99 < 50, `p99 ${p99.toFixed(1)} ms`);
     await tick();
     assert.strictEqual(emitted.length, 500);
+    assert.strictEqual(new Set(emitted.map((e) => e.msg.sms?.id)).size, 500);
   });
 });
 
