@@ -102,7 +102,7 @@ export class AvaamoProvider implements Provider {
     return { id: `${AVAAMO_LOCAL_ID_PREFIX}${randomUUID()}`, status: 'queued', providerStatus: 'accepted' };
   }
 
-  async getStatus(): Promise<StatusResult> {
+  async getStatus(_id: string): Promise<StatusResult> {
     throw new SmsError('not_supported', 'Avaamo has no message status API; its answer only says the request was accepted', { provider: this.name });
   }
 

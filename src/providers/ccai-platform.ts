@@ -112,7 +112,7 @@ export class CcaiPlatformProvider implements Provider {
     };
   }
 
-  async getStatus(): Promise<StatusResult> {
+  async getStatus(_id: string): Promise<StatusResult> {
     throw new SmsError('not_supported', 'CCAI Platform has no message status API: track the chat in CCAI Platform or receive its webhooks', { provider: this.name });
   }
 

@@ -173,7 +173,7 @@ describe('CCAI Platform adapter', function () {
         e.retryable.should.be.false();
         e.httpStatus!.should.equal(400);
         e.sent.should.equal('no');
-        (e.details as Record<string, unknown>).message.should.be.a.String();
+        should((e.details as Record<string, unknown>).message).be.a.String();
         e.message.should.startWith('CCAI Platform: ');
         server.state.messages.should.be.empty();
       });
