@@ -11,8 +11,10 @@ import { AccountBudget } from '../dispatch/request-budget';
 import { DEFAULT_GENESYS_REGION } from '../providers/genesys-regions';
 import { systemClock } from '../util/clock';
 import { nodeLogger } from './node-logger';
+import { registerAccountAdminRoutes } from './account-admin';
 
 export = function (RED: NodeAPI) {
+  registerAccountAdminRoutes(RED);
   function AgentlessAccountNode(this: AccountNode, config: AccountDef) {
     RED.nodes.createNode(this, config);
     const provider = (PROVIDERS as readonly string[]).includes(config.provider) ? config.provider : 'sandbox';

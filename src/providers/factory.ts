@@ -6,6 +6,8 @@
 import { SmsError } from '../util/errors';
 import { SandboxServer } from '../sandbox/server';
 import { GenesysCloudProvider, GENESYS_CAPABILITIES } from './genesys-cloud';
+import { CcaiPlatformProvider, CCAI_CAPABILITIES } from './ccai-platform';
+import { AvaamoProvider, AVAAMO_CAPABILITIES } from './avaamo';
 import type { AccountCredentials, AccountSettings, Provider, ProviderCapabilities, ProviderDeps, ProviderName } from './types';
 
 export interface ProviderHandle {
@@ -23,6 +25,10 @@ export async function createProvider(settings: AccountSettings & SandboxSettings
   switch (settings.provider) {
     case 'genesys-cloud':
       return { provider: new GenesysCloudProvider(settings, credentials, deps) };
+    case 'ccai-platform':
+      return { provider: new CcaiPlatformProvider(settings, credentials, deps) };
+    case 'avaamo':
+      return { provider: new AvaamoProvider(settings, credentials, deps) };
     case 'sandbox': {
       const sandbox = new SandboxServer();
       let url: string;
@@ -51,6 +57,10 @@ export function capabilitiesOf(provider: ProviderName): ProviderCapabilities {
     case 'genesys-cloud':
     case 'sandbox':
       return GENESYS_CAPABILITIES;
+    case 'ccai-platform':
+      return CCAI_CAPABILITIES;
+    case 'avaamo':
+      return AVAAMO_CAPABILITIES;
     default:
       throw new SmsError('config_missing', `provider "${String(provider)}" is not supported`);
   }

@@ -1,13 +1,16 @@
 /**
  * Genesys Cloud adapter: OAuth client credentials, agentless send, and message status.
  * https://developer.genesys.cloud/ : POST /api/v2/conversations/messages/agentless,
- * GET /api/v2/conversations/messages/{messageId}/details.
+ * GET /api/v2/conversations/messages/{messageId}/details; and the queue-based flow (mode `queue`):
+ * POST /api/v2/conversations/messages, GET /api/v2/conversations/messages/{id},
+ * POST /api/v2/conversations/messages/{conversationId}/communications/{communicationId}/messages.
  */
 import { SmsError } from '../util/errors';
 import { TokenCache } from '../auth/token-cache';
 import { HttpClient, HttpResponse, pickErrorDetails } from './http-client';
 import { DEFAULT_GENESYS_REGION } from './genesys-regions';
 import { isFinalStatus, normalizeGenesysStatus } from './genesys-status';
+import type { Clock } from '../util/clock';
 import type {
   AccountCredentials,
   AccountSettings,
@@ -29,6 +32,9 @@ export const GENESYS_CAPABILITIES: ProviderCapabilities = {
   defaultRequestsPerMinute: 300,
 };
 
+const QUEUE_PEER_ATTEMPTS = 3;
+const QUEUE_PEER_WAIT_MS = 500;
+
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
@@ -39,6 +45,9 @@ export class GenesysCloudProvider implements Provider {
   readonly authBase: string;
   protected readonly http: HttpClient;
   protected readonly tokens: TokenCache;
+  private readonly clock: Clock;
+  /** Queue mode: conversations created for (queue, recipient) whose text has not been sent yet. */
+  private readonly openConversations = new Map<string, string>();
 
   constructor(
     settings: AccountSettings,
@@ -51,6 +60,7 @@ export class GenesysCloudProvider implements Provider {
     this.authBase = trimSlash(settings.authBaseUrl || settings.apiBaseUrl || `https://login.${region}`);
     this.http = new HttpClient({ provider: name, budget: deps.budget, clock: deps.clock, timeoutMs: settings.requestTimeoutMs });
     this.tokens = new TokenCache(() => this.login(), { clock: deps.clock });
+    this.clock = deps.clock;
   }
 
   private async login() {
@@ -98,6 +108,7 @@ export class GenesysCloudProvider implements Provider {
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {
+    if (message.mode === 'queue') return this.sendOnQueue(message);
     if (!message.from) throw new SmsError('invalid_sender', 'the sender has no fromAddress (a provisioned Genesys SMS number)');
     const body: Record<string, unknown> = {
       fromAddress: message.from,
@@ -128,6 +139,86 @@ export class GenesysCloudProvider implements Provider {
       providerStatus: 'queued',
       timestamp: typeof data.timestamp === 'string' ? data.timestamp : undefined,
     };
+  }
+
+  /**
+   * Queue-based flow (seeds 000/001): create an outbound messaging conversation on the queue, find the
+   * customer's communication (the `peer` of the customer participant), then send the text on it.
+   * A conversation created by a send whose later steps failed is remembered, so the retry continues on
+   * it instead of failing on "conversation already active".
+   */
+  private async sendOnQueue(message: OutboundMessage): Promise<SendResult> {
+    const queueId = message.queueId?.trim();
+    if (!queueId) throw new SmsError('config_missing', 'the sender is in queue mode but has no queue id', { provider: this.name });
+    if (message.text === undefined) throw new SmsError('empty_text', 'the queue-based flow needs a text body', { provider: this.name });
+    const key = `${queueId}|${message.to}`;
+    let conversationId = this.openConversations.get(key);
+    if (!conversationId) {
+      const body: Record<string, unknown> = { queueId, toAddress: message.to, toAddressMessengerType: 'sms' };
+      if (message.useExistingConversation !== undefined) body.useExistingConversation = message.useExistingConversation;
+      if (message.externalContactId !== undefined) body.externalContactId = message.externalContactId;
+      const res = await this.api('POST', '/api/v2/conversations/messages', body);
+      if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
+      const data = (res.data ?? {}) as Record<string, unknown>;
+      if (typeof data.id !== 'string' || !data.id) {
+        throw new SmsError('ambiguous_send', 'Genesys Cloud created the conversation but returned no id', { httpStatus: res.status, sent: 'maybe', provider: this.name });
+      }
+      conversationId = data.id;
+      this.rememberConversation(key, conversationId);
+    }
+    const communicationId = await this.findCustomerCommunication(conversationId);
+    const res = await this.api(
+      'POST',
+      `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}/communications/${encodeURIComponent(communicationId)}/messages`,
+      { textBody: message.text },
+    );
+    if (res.status < 200 || res.status >= 300) {
+      const err = this.errorFrom(res);
+      // A conversation that is gone cannot be continued: the next attempt creates a new one.
+      if (res.status === 404) this.openConversations.delete(key);
+      throw err;
+    }
+    this.openConversations.delete(key);
+    const data = (res.data ?? {}) as Record<string, unknown>;
+    if (typeof data.id !== 'string' || !data.id) {
+      throw new SmsError('ambiguous_send', 'Genesys Cloud accepted the text but returned no message id', { httpStatus: res.status, sent: 'yes', provider: this.name, details: { conversationId, communicationId } });
+    }
+    const providerStatus = typeof data.status === 'string' ? data.status : 'queued';
+    return {
+      id: data.id,
+      conversationId,
+      communicationId,
+      status: normalizeGenesysStatus(providerStatus) ?? 'queued',
+      providerStatus,
+      timestamp: typeof data.timestamp === 'string' ? data.timestamp : undefined,
+    };
+  }
+
+  /** The customer participant's `peer` is the communication to send on; it can take a moment to appear. */
+  private async findCustomerCommunication(conversationId: string): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.api('GET', `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}`);
+      if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
+      const data = (res.data ?? {}) as Record<string, unknown>;
+      const participants = Array.isArray(data.participants) ? (data.participants as Record<string, unknown>[]) : [];
+      const customer = participants.find((p) => p && typeof p === 'object' && p.purpose === 'customer' && typeof p.peer === 'string' && p.peer);
+      if (customer) return customer.peer as string;
+      if (attempt >= QUEUE_PEER_ATTEMPTS - 1) {
+        throw new SmsError('provider_unavailable', `Genesys Cloud conversation ${conversationId} has no customer communication yet`, {
+          retryable: true,
+          provider: this.name,
+          details: { conversationId },
+        });
+      }
+      await new Promise<void>((resolve) => this.clock.setTimer(resolve, QUEUE_PEER_WAIT_MS));
+    }
+  }
+
+  private rememberConversation(key: string, conversationId: string): void {
+    this.openConversations.delete(key);
+    this.openConversations.set(key, conversationId);
+    // Bounded: only conversations whose text is still to be sent are kept.
+    if (this.openConversations.size > 1000) this.openConversations.delete(this.openConversations.keys().next().value as string);
   }
 
   async getStatus(id: string): Promise<StatusResult> {

@@ -1,10 +1,12 @@
 /**
- * Simulated Genesys Cloud API subset: login, agentless send, message details.
+ * Simulated Genesys Cloud API subset: login, agentless send, message details, and the queue-based flow
+ * (create conversation on a queue, read its participants, send a text on the customer's communication).
  * Validation and error bodies follow the platform (`{message, code, status, messageParams, contextId,
  * details, errors}`), including the 765-character text cap and E.164 recipients for SMS.
  */
 import { randomBytes, randomUUID } from 'crypto';
 import type { Route, RouteContext } from './server';
+import { fateOf } from './rules';
 
 export const GENESYS_TEXT_LIMIT = 765;
 const MESSENGER_TYPES = ['sms', 'whatsapp', 'open'];
@@ -109,10 +111,127 @@ function details(ctx: RouteContext, messageId: string): void {
   });
 }
 
+/** A queue-based outbound conversation: the agent side (queue) and the customer's communication. */
+export interface QueueConversation {
+  id: string;
+  queueId: string;
+  toAddress: string;
+  fromAddress: string;
+  agentParticipantId: string;
+  customerParticipantId: string;
+  /** The customer's communication: the `peer` of the customer participant, where texts are sent. */
+  communicationId: string;
+  messageIds: string[];
+}
+
+/** The address a sandbox queue sends from (its SMS number). */
+export const SANDBOX_QUEUE_ADDRESS = '+12025550100';
+
+function createQueueConversation(ctx: RouteContext): void {
+  const body = parseJson(ctx);
+  const bad = (msg: string) => ctx.reply(400, genesysError(400, 'bad.request', msg));
+  if (!body) return bad('The request could not be understood by the server due to malformed syntax.');
+  const { queueId, toAddress, toAddressMessengerType, useExistingConversation } = body;
+  if (typeof queueId !== 'string' || !queueId) return bad('queueId is required');
+  if (typeof toAddress !== 'string' || !toAddress) return bad('toAddress is required');
+  if (typeof toAddressMessengerType !== 'string' || !MESSENGER_TYPES.includes(toAddressMessengerType)) return bad('toAddressMessengerType is required and must be one of sms, whatsapp, open');
+  if (toAddressMessengerType === 'sms' && !E164.test(toAddress)) return bad(`toAddress ${toAddress} is not a valid E.164 phone number`);
+  const convs = ctx.server.queueConversations;
+  const existing = [...convs.values()].find((c) => c.queueId === queueId && c.toAddress === toAddress);
+  // Rule ...97 stands for a conversation the sandbox did not create (e.g. an agent's): it is connected.
+  const active = existing !== undefined || fateOf(toAddress) === 'active-conversation';
+  if (active && useExistingConversation !== true) {
+    ctx.reply(400, genesysError(400, 'conversation.active', `A conversation between the queue's address and ${toAddress} is already active. Set useExistingConversation to send on it.`));
+    return;
+  }
+  if (existing) {
+    ctx.reply(200, { id: existing.id, selfUri: `/api/v2/conversations/messages/${existing.id}` });
+    return;
+  }
+  const c: QueueConversation = {
+    id: randomUUID(),
+    queueId,
+    toAddress,
+    fromAddress: SANDBOX_QUEUE_ADDRESS,
+    agentParticipantId: randomUUID(),
+    customerParticipantId: randomUUID(),
+    communicationId: randomUUID(),
+    messageIds: [],
+  };
+  convs.set(c.id, c);
+  if (convs.size > 10_000) convs.delete(convs.keys().next().value as string);
+  ctx.reply(200, { id: c.id, selfUri: `/api/v2/conversations/messages/${c.id}` });
+}
+
+function getQueueConversation(ctx: RouteContext, id: string): void {
+  const c = ctx.server.queueConversations.get(id);
+  if (!c) {
+    ctx.reply(404, genesysError(404, 'not.found', `Conversation ${id} not found`));
+    return;
+  }
+  ctx.reply(200, {
+    id: c.id,
+    participants: [
+      {
+        id: c.agentParticipantId,
+        purpose: 'agent',
+        state: 'connected',
+        direction: 'outbound',
+        queueId: c.queueId,
+        fromAddress: { addressNormalized: c.fromAddress },
+        messages: c.messageIds.map((mid) => ({ messageId: mid, messageStatus: ctx.server.state.get(mid)?.status ?? 'queued' })),
+      },
+      {
+        id: c.customerParticipantId,
+        purpose: 'customer',
+        state: 'connected',
+        direction: 'outbound',
+        toAddress: { addressNormalized: c.toAddress },
+        peer: c.communicationId,
+      },
+    ],
+    selfUri: `/api/v2/conversations/messages/${c.id}`,
+  });
+}
+
+function sendOnCommunication(ctx: RouteContext, conversationId: string, communicationId: string): void {
+  const c = ctx.server.queueConversations.get(conversationId);
+  if (!c) return ctx.reply(404, genesysError(404, 'not.found', `Conversation ${conversationId} not found`));
+  if (c.communicationId !== communicationId) return ctx.reply(404, genesysError(404, 'not.found', `Communication ${communicationId} not found in conversation ${conversationId}`));
+  const body = parseJson(ctx);
+  const bad = (msg: string) => ctx.reply(400, genesysError(400, 'bad.request', msg));
+  if (!body) return bad('The request could not be understood by the server due to malformed syntax.');
+  const { textBody } = body;
+  if (typeof textBody !== 'string' || !textBody) return bad('textBody is required');
+  if ([...textBody].length > GENESYS_TEXT_LIMIT) return bad(`textBody exceeds the maximum length of ${GENESYS_TEXT_LIMIT} characters`);
+  const m = ctx.server.state.add('genesys-cloud', c.fromAddress, c.toAddress, textBody, { ...body, queueId: c.queueId, mode: 'queue' }, c.id);
+  c.messageIds.push(m.id);
+  ctx.reply(200, {
+    id: m.id,
+    fromAddress: c.fromAddress,
+    toAddress: c.toAddress,
+    direction: 'outbound',
+    messengerType: 'sms',
+    textBody,
+    status: m.status,
+    timestamp: m.receivedAt,
+    selfUri: `/api/v2/conversations/messages/${c.id}/messages/${m.id}`,
+  });
+}
+
 export function genesysRoutes(): Route[] {
   return [
     { method: 'POST', pattern: /^\/oauth\/token$/, auth: 'none', handle: login },
     { method: 'POST', pattern: /^\/api\/v2\/conversations\/messages\/agentless$/, auth: 'bearer', api: true, handle: agentless },
+    { method: 'POST', pattern: /^\/api\/v2\/conversations\/messages$/, auth: 'bearer', api: true, handle: createQueueConversation },
+    { method: 'GET', pattern: /^\/api\/v2\/conversations\/messages\/([^/]+)$/, auth: 'bearer', api: true, handle: (c) => getQueueConversation(c, decodeURIComponent(c.params[0])) },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v2\/conversations\/messages\/([^/]+)\/communications\/([^/]+)\/messages$/,
+      auth: 'bearer',
+      api: true,
+      handle: (c) => sendOnCommunication(c, decodeURIComponent(c.params[0]), decodeURIComponent(c.params[1])),
+    },
     { method: 'GET', pattern: /^\/api\/v2\/conversations\/messages\/([^/]+)\/details$/, auth: 'bearer', api: true, handle: (c) => details(c, decodeURIComponent(c.params[0])) },
     { method: 'GET', pattern: /^\/api\/v2\/conversations\/messages\/([^/]+)\/messages\/([^/]+)$/, auth: 'bearer', api: true, handle: (c) => details(c, decodeURIComponent(c.params[1])) },
   ];

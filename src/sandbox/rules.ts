@@ -4,14 +4,16 @@
  *
  *   ...99  delivery fails (status delivery-failed, receipt carrier_rejected)
  *   ...98  sent, then never a final receipt (stays `sent`)
- *   ...97  already has an active conversation: the send is refused unless useExistingActiveConversation
+ *   ...97  already has an active conversation: Genesys refuses the send unless useExistingActiveConversation
+ *          (queue mode: useExistingConversation); CCAI Platform answers "Consumer is already in an active SMS session"
  *   ...96  delivered, then read
+ *   ...95  CCAI Platform and Avaamo refuse the number (CCAI "end_user_number is invalid", Avaamo 400)
  *   other  delivered (queued -> sent -> delivery-success)
  */
 export type Fate = 'deliver' | 'fail' | 'no-receipt' | 'active-conversation' | 'read';
 
 export function fateOf(toAddress: string): Fate {
-  const tail = toAddress.replace(/\D/g, '').slice(-2);
+  const tail = tailOf(toAddress);
   switch (tail) {
     case '99':
       return 'fail';
@@ -26,10 +28,21 @@ export function fateOf(toAddress: string): Fate {
   }
 }
 
+/** The last two digits of a number. */
+export function tailOf(address: string): string {
+  return address.replace(/\D/g, '').slice(-2);
+}
+
+/** CCAI Platform and Avaamo refuse this recipient outright (rule ...95). */
+export function refusedNumber(toAddress: string): boolean {
+  return tailOf(toAddress) === '95';
+}
+
 export const RULES_TEXT = [
   { ending: '99', outcome: 'delivery fails (delivery-failed, carrier_rejected)' },
   { ending: '98', outcome: 'sent, never a final receipt' },
-  { ending: '97', outcome: 'active conversation: refused unless useExistingActiveConversation' },
+  { ending: '97', outcome: 'active conversation: Genesys refuses unless useExistingActiveConversation / useExistingConversation; CCAI: consumer already in an active SMS session' },
   { ending: '96', outcome: 'delivered, then read' },
+  { ending: '95', outcome: 'CCAI Platform and Avaamo refuse the number' },
   { ending: 'any other', outcome: 'delivered' },
 ];

@@ -1,5 +1,6 @@
 /**
- * The sandbox: an independent simulator of the platforms' APIs on loopback, so a flow works with no
+ * The sandbox: an independent simulator of the platforms' APIs on loopback (Genesys Cloud agentless and
+ * queue-based, CCAI Platform `/apps/api/v1/sms`, Avaamo `/sms/{channel}/send.json`), so a flow works with no
  * account and tests, the demo and benchmarks exercise the real HTTP code path of the adapters.
  *
  * Besides the platform routes it serves:
@@ -15,7 +16,9 @@ import { readFileSync } from 'fs';
 import path from 'path';
 import { SandboxState } from './state';
 import { readBody, sendJson, sendText } from './http-util';
-import { genesysRoutes, genesysError } from './genesys-api';
+import { genesysRoutes, genesysError, QueueConversation } from './genesys-api';
+import { ccaiRoutes, CcaiTenant, defaultCcaiTenant } from './ccai-api';
+import { avaamoRoutes } from './avaamo-api';
 import { postEvent, WebhookTarget } from './webhook-sender';
 import { RULES_TEXT } from './rules';
 
@@ -43,6 +46,10 @@ export interface SandboxOptions {
   webhook?: WebhookTarget;
   /** Artificial latency on every API answer (milliseconds). */
   latencyMs?: number;
+  /** CCAI Platform: when set, only this Basic-auth pair is accepted (otherwise any non-empty pair). */
+  ccaiCredentials?: { username: string; password: string };
+  /** Avaamo: when set, the `access-token` header must carry it. */
+  avaamoAccessToken?: string;
 }
 
 export interface RequestRecord {
@@ -77,7 +84,13 @@ const MAX_REQUEST_LOG = 20_000;
 
 export class SandboxServer {
   readonly state: SandboxState;
-  readonly options: Required<Omit<SandboxOptions, 'credentials' | 'webhook'>> & Pick<SandboxOptions, 'credentials' | 'webhook'>;
+  readonly options: Required<Omit<SandboxOptions, 'credentials' | 'webhook' | 'ccaiCredentials' | 'avaamoAccessToken'>> &
+    Pick<SandboxOptions, 'credentials' | 'webhook' | 'ccaiCredentials' | 'avaamoAccessToken'>;
+  /** CCAI Platform tenant switches (SMS enabled, known outbound numbers). */
+  ccai: CcaiTenant = defaultCcaiTenant();
+  ccaiChatSeq = 0;
+  /** Genesys queue-based conversations by id. */
+  readonly queueConversations = new Map<string, QueueConversation>();
   readonly requests: RequestRecord[] = [];
   readonly tokens = new Map<string, number>();
   readonly webhookResults: (number | string)[] = [];
@@ -96,12 +109,15 @@ export class SandboxServer {
       latencyMs: opts.latencyMs ?? 0,
       credentials: opts.credentials,
       webhook: opts.webhook,
+      ccaiCredentials: opts.ccaiCredentials,
+      avaamoAccessToken: opts.avaamoAccessToken,
     };
     this.state = new SandboxState({ queuedToSentMs: this.options.queuedToSentMs, sentToFinalMs: this.options.sentToFinalMs });
     this.state.onStatus((m) => {
       if (this.options.webhook) postEvent(this.options.webhook, m, (r) => this.webhookResults.push(r));
     });
-    this.routes = [...genesysRoutes()];
+    // One sandbox serves every platform, each on its own paths.
+    this.routes = [...genesysRoutes(), ...ccaiRoutes(), ...avaamoRoutes()];
   }
 
   /** Add the routes of another simulated platform. */
@@ -139,6 +155,9 @@ export class SandboxServer {
     this.faults = [];
     this.apiTimes = [];
     this.webhookResults.length = 0;
+    this.queueConversations.clear();
+    this.ccai = defaultCcaiTenant();
+    this.ccaiChatSeq = 0;
   }
 
   control(body: Record<string, unknown>): void {
@@ -155,6 +174,17 @@ export class SandboxServer {
     if (Array.isArray(body.faults)) this.faults.push(...(body.faults as Fault[]));
     if (body.clearFaults) this.faults = [];
     if (body.revokeTokens) this.tokens.clear();
+    if (body.ccai && typeof body.ccai === 'object') {
+      const c = body.ccai as Record<string, unknown>;
+      if (typeof c.smsEnabled === 'boolean') this.ccai.smsEnabled = c.smsEnabled;
+      if (typeof c.outboundSmsEnabled === 'boolean') this.ccai.outboundSmsEnabled = c.outboundSmsEnabled;
+      if (c.outboundNumbers === null) this.ccai.outboundNumbers = null;
+      else if (Array.isArray(c.outboundNumbers)) this.ccai.outboundNumbers = c.outboundNumbers.map(String);
+    }
+    if (body.ccaiCredentials === null) o.ccaiCredentials = undefined;
+    else if (body.ccaiCredentials && typeof body.ccaiCredentials === 'object') o.ccaiCredentials = body.ccaiCredentials as SandboxOptions['ccaiCredentials'];
+    if (body.avaamoAccessToken === null) o.avaamoAccessToken = undefined;
+    else if (typeof body.avaamoAccessToken === 'string') o.avaamoAccessToken = body.avaamoAccessToken;
   }
 
   /** Issue a bearer token that expires after the configured lifetime. */

@@ -18,6 +18,8 @@ export interface SandboxMessage {
   timestamp: string;
   normalizedReceipts?: unknown[];
   history: { status: string; at: string }[];
+  /** The id the simulated platform answered, when it is not `id` (CCAI chat id). */
+  platformId?: string;
   /** Everything the platform was sent, as received (the sandbox phone shows it). */
   request: Record<string, unknown>;
 }

@@ -28,6 +28,14 @@ export const ERROR_CODES = [
   'provider_rejected',
   'payload_too_large',
   'conversation_active',
+  // CCAI Platform: the consumer already has an active SMS session (one outbound SMS per number per day)
+  'session_active',
+  // the platform account does not have SMS / outbound SMS enabled
+  'not_enabled',
+  // the platform refuses this number (CCAI: non-US numbers)
+  'number_not_allowed',
+  // the platform has no such operation (status read on CCAI Platform and Avaamo)
+  'not_supported',
   'provider_unavailable',
   'network_error',
   'ambiguous_send',

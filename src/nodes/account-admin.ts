@@ -1,0 +1,27 @@
+/**
+ * Admin HTTP routes of the account node, registered once per admin app (a redeploy must not stack
+ * routes; the test helper loads the module many times into one process) behind Node-RED's permissions.
+ */
+import type { NodeAPI } from 'node-red';
+import { checkConnection } from '../providers/connection-check';
+import type { AccountCredentials } from './types';
+
+const routedApps = new WeakSet<object>();
+/** The runtime API of the latest load, so a route registered by an earlier load reaches current nodes. */
+let currentRED: NodeAPI | null = null;
+
+export function registerAccountAdminRoutes(RED: NodeAPI): void {
+  currentRED = RED;
+  if (routedApps.has(RED.httpAdmin)) return;
+  routedApps.add(RED.httpAdmin);
+  RED.httpAdmin.post('/agentless-sms/accounts/test', RED.auth.needsPermission('agentless-account.write'), (req, res) => {
+    const red = currentRED ?? RED;
+    const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
+    const id = typeof body.id === 'string' ? body.id.slice(0, 64) : '';
+    const stored = id ? (red.nodes.getCredentials(id) as AccountCredentials | undefined) : undefined;
+    checkConnection(body, stored).then(
+      (r) => res.json(r),
+      () => res.status(500).json({ ok: false, message: 'the check failed unexpectedly' }),
+    );
+  });
+}
