@@ -6,10 +6,12 @@ import { SmsError } from '../util/errors';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
 import { createProvider, ProviderHandle, SandboxSettings } from './factory';
-import type { AccountCredentials, AccountSettings, Provider, RequestBudget } from './types';
+import type { AccountCredentials, AccountSettings, Provider, RequestBudget, StatusResult } from './types';
+import { PollScheduler } from '../status/poll-scheduler';
 
 export class AccountRuntime {
   private handle: Promise<ProviderHandle> | null = null;
+  private poller: PollScheduler | null = null;
   private closed = false;
 
   constructor(
@@ -30,6 +32,28 @@ export class AccountRuntime {
     return h.sandbox?.url;
   }
 
+  /** One status read, through the provider (and so through the account's request budget). */
+  async readStatus(id: string, conversationId?: string): Promise<StatusResult> {
+    const provider = await this.provider();
+    if (!provider.capabilities.status) {
+      throw new SmsError('status_unsupported', `${provider.name} cannot report a message's status by id; use its delivery webhooks instead`, { provider: provider.name });
+    }
+    return provider.getStatus(id, conversationId);
+  }
+
+  /**
+   * The account's single status poller: every waiting get-status message of the tenant shares its one
+   * timer and its in-flight cap, created on first use.
+   */
+  statusPoller(): PollScheduler {
+    if (!this.poller) {
+      this.poller = new PollScheduler({ clock: this.deps.clock, fetchStatus: (id, conv) => this.readStatus(id, conv) });
+      // A poller asked for after close settles its waits at once instead of polling a closed account.
+      if (this.closed) this.poller.close();
+    }
+    return this.poller;
+  }
+
   private ensure(): Promise<ProviderHandle> {
     if (this.closed) return Promise.reject(new SmsError('closed', 'the account is being closed (redeploy or shutdown)'));
     if (!this.handle) {
@@ -43,6 +67,7 @@ export class AccountRuntime {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.poller?.close();
     const h = this.handle;
     this.handle = null;
     if (!h) return;

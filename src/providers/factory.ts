@@ -5,6 +5,7 @@
  */
 import { SmsError } from '../util/errors';
 import { SandboxServer } from '../sandbox/server';
+import type { WebhookTarget } from '../sandbox/webhook-sender';
 import { GenesysCloudProvider, GENESYS_CAPABILITIES } from './genesys-cloud';
 import { CcaiPlatformProvider, CCAI_CAPABILITIES } from './ccai-platform';
 import { AvaamoProvider, AVAAMO_CAPABILITIES } from './avaamo';
@@ -19,6 +20,11 @@ export interface ProviderHandle {
 export interface SandboxSettings {
   /** Port of the in-process sandbox; 0 picks a free one. */
   sandboxPort?: number;
+  /**
+   * Where the in-process sandbox posts signed delivery receipts (standard-webhooks), e.g. a webhook
+   * receiver node's URL; signed with the account's `sandboxCallbackSecret` credential.
+   */
+  sandboxCallbackUrl?: string;
 }
 
 export async function createProvider(settings: AccountSettings & SandboxSettings, credentials: AccountCredentials, deps: ProviderDeps): Promise<ProviderHandle> {
@@ -30,7 +36,7 @@ export async function createProvider(settings: AccountSettings & SandboxSettings
     case 'avaamo':
       return { provider: new AvaamoProvider(settings, credentials, deps) };
     case 'sandbox': {
-      const sandbox = new SandboxServer();
+      const sandbox = new SandboxServer({ webhook: sandboxWebhook(settings, credentials, deps) });
       let url: string;
       try {
         url = await sandbox.start(settings.sandboxPort ?? 0);
@@ -49,6 +55,30 @@ export async function createProvider(settings: AccountSettings & SandboxSettings
     default:
       throw new SmsError('config_missing', `provider "${String(settings.provider)}" is not supported`);
   }
+}
+
+/** The receipt target of the in-process sandbox, or undefined (with a warning) when it is unusable. */
+function sandboxWebhook(settings: SandboxSettings, credentials: AccountCredentials, deps: ProviderDeps): WebhookTarget | undefined {
+  const url = (settings.sandboxCallbackUrl ?? '').trim();
+  if (!url) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    deps.logger.warn(`sandbox delivery receipts are off: "${url}" is not an absolute URL`);
+    return undefined;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    deps.logger.warn('sandbox delivery receipts are off: the callback URL must be http or https');
+    return undefined;
+  }
+  // Unsigned receipts would be refused by a verifying receiver anyway; say so once instead.
+  const secret = credentials.sandboxCallbackSecret ?? '';
+  if (!secret) {
+    deps.logger.warn('sandbox delivery receipts are off: the account has a callback URL but no callback secret');
+    return undefined;
+  }
+  return { url: parsed.toString(), secret };
 }
 
 /** What a provider can do, known before it is created (validation runs before the first connection). */

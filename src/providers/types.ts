@@ -109,6 +109,8 @@ export interface AccountCredentials {
   username?: string;
   password?: string;
   accessToken?: string;
+  /** Signing secret of the in-process sandbox's delivery receipts (standard-webhooks `whsec_...`). */
+  sandboxCallbackSecret?: string;
 }
 
 export interface ProviderDeps {

@@ -40,6 +40,8 @@ export const ERROR_CODES = [
   'network_error',
   'ambiguous_send',
   'timeout',
+  // status reads: the platform cannot report a message's status by id
+  'status_unsupported',
   // webhook receiver: a delivery receipt saying the message failed; an authenticated but unusable event
   'delivery_failed',
   'invalid_webhook',
