@@ -11,7 +11,7 @@ const { spawn, execFileSync } = require('child_process');
 const { buildDemoFlow } = require('./demo-flow');
 
 const root = path.resolve(__dirname, '..');
-const userDir = path.join(root, '.demo');
+const userDir = process.env.DEMO_DIR ? path.resolve(process.env.DEMO_DIR) : path.join(root, '.demo');
 const port = Number(process.env.PORT || 1880);
 const sandboxPort = Number(process.env.SANDBOX_PORT || 8787);
 

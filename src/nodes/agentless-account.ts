@@ -29,8 +29,16 @@ export = function (RED: NodeAPI) {
         apiBaseUrl: (config.apiBaseUrl || '').trim() || undefined,
         authBaseUrl: (config.authBaseUrl || '').trim() || undefined,
         sandboxPort: Number(config.sandboxPort) || 0,
+        sandboxCallbackUrl: (config.sandboxCallbackUrl || '').trim() || undefined,
       },
-      { clientId: creds.clientId, clientSecret: creds.clientSecret, username: creds.username, password: creds.password, accessToken: creds.accessToken },
+      {
+        clientId: creds.clientId,
+        clientSecret: creds.clientSecret,
+        username: creds.username,
+        password: creds.password,
+        accessToken: creds.accessToken,
+        sandboxCallbackSecret: creds.sandboxCallbackSecret,
+      },
       budget,
       { clock: systemClock, logger: nodeLogger(this) },
     );
@@ -53,6 +61,7 @@ export = function (RED: NodeAPI) {
       username: { type: 'text' },
       password: { type: 'password' },
       accessToken: { type: 'password' },
+      sandboxCallbackSecret: { type: 'password' },
     },
   });
 };

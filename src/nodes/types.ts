@@ -11,6 +11,7 @@ export interface AccountDef extends NodeDef {
   authBaseUrl: string;
   requestsPerMinute: string | number;
   sandboxPort: string | number;
+  sandboxCallbackUrl?: string;
 }
 
 export interface AccountCredentials {
@@ -19,6 +20,7 @@ export interface AccountCredentials {
   username?: string;
   password?: string;
   accessToken?: string;
+  sandboxCallbackSecret?: string;
 }
 
 export interface AccountNode extends Node<AccountCredentials> {

@@ -103,7 +103,7 @@ export class AvaamoProvider implements Provider {
   }
 
   async getStatus(_id: string): Promise<StatusResult> {
-    throw new SmsError('not_supported', 'Avaamo has no message status API; its answer only says the request was accepted', { provider: this.name });
+    throw new SmsError('status_unsupported', 'Avaamo has no message status API; its answer only says the request was accepted', { provider: this.name });
   }
 
   /**

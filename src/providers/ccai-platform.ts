@@ -113,7 +113,7 @@ export class CcaiPlatformProvider implements Provider {
   }
 
   async getStatus(_id: string): Promise<StatusResult> {
-    throw new SmsError('not_supported', 'CCAI Platform has no message status API: track the chat in CCAI Platform or receive its webhooks', { provider: this.name });
+    throw new SmsError('status_unsupported', 'CCAI Platform has no message status API: track the chat in CCAI Platform or receive its webhooks', { provider: this.name });
   }
 
   /**

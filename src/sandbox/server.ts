@@ -295,7 +295,7 @@ export class SandboxServer {
       return sendText(res, 200, 'text/html; charset=utf-8', phonePage());
     }
     if (method === 'GET' && p === '/sandbox/messages') {
-      return sendJson(res, 200, { messages: this.state.messages, rules: RULES_TEXT });
+      return sendJson(res, 200, { messages: this.state.messages, rules: RULES_TEXT, webhookDeliveries: this.webhookResults });
     }
     if (method === 'GET' && p === '/sandbox/requests') {
       return sendJson(res, 200, { requests: this.requests });

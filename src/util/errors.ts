@@ -35,7 +35,6 @@ export const ERROR_CODES = [
   // the platform refuses this number (CCAI: non-US numbers)
   'number_not_allowed',
   // the platform has no such operation (status read on CCAI Platform and Avaamo)
-  'not_supported',
   'provider_unavailable',
   'network_error',
   'ambiguous_send',

@@ -104,7 +104,7 @@ describe('Avaamo adapter', function () {
       const p = new AvaamoProvider({ provider: 'avaamo', region: '', apiBaseUrl: rec.url }, {}, deps());
       (await failure(p.send({ to: '+12025550123' }))).code.should.equal('config_missing');
       (await failure(p.send({ to: '+12025550123', channelUuid: '  ' }))).code.should.equal('config_missing');
-      (await failure(p.getStatus('avaamo-local-x'))).code.should.equal('not_supported');
+      (await failure(p.getStatus('avaamo-local-x'))).code.should.equal('status_unsupported');
       await p.close();
       rec.requests.should.be.empty();
     });

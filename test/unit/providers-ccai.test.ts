@@ -121,9 +121,9 @@ describe('CCAI Platform adapter', function () {
       rec.requests.should.be.empty();
     });
 
-    it('has no status read and says so with not_supported', async function () {
+    it('has no status read and says so with status_unsupported', async function () {
       const p = new CcaiPlatformProvider({ provider: 'ccai-platform', region: '', apiBaseUrl: rec.url }, CREDS, deps());
-      (await failure(p.getStatus('114'))).code.should.equal('not_supported');
+      (await failure(p.getStatus('114'))).code.should.equal('status_unsupported');
       p.capabilities.should.equal(CCAI_CAPABILITIES);
       CCAI_CAPABILITIES.should.containDeep({ status: false, textRequired: true, maxTextLength: 1600, defaultRequestsPerMinute: 600 });
       await p.close();
