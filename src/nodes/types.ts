@@ -1,7 +1,7 @@
 /** Shapes of our config nodes as other nodes see them through RED.nodes.getNode. */
 import type { Node, NodeDef } from 'node-red';
 import type { AccountRuntime } from '../providers/account';
-import type { ProviderName } from '../providers/types';
+import type { AccountCredentials, ProviderName } from '../providers/types';
 import type { SenderRuntime } from '../send/sender';
 
 export interface AccountDef extends NodeDef {
@@ -14,14 +14,7 @@ export interface AccountDef extends NodeDef {
   sandboxCallbackUrl?: string;
 }
 
-export interface AccountCredentials {
-  clientId?: string;
-  clientSecret?: string;
-  username?: string;
-  password?: string;
-  accessToken?: string;
-  sandboxCallbackSecret?: string;
-}
+export type { AccountCredentials } from '../providers/types';
 
 export interface AccountNode extends Node<AccountCredentials> {
   runtime: AccountRuntime;

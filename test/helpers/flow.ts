@@ -4,6 +4,7 @@
  */
 import helper from 'node-red-node-test-helper';
 import path from 'path';
+import { SandboxServer, type SandboxOptions } from '../../src/sandbox/server';
 
 helper.init(require.resolve('node-red'));
 
@@ -77,4 +78,27 @@ export async function loadSendFlow(flow: Msg[], credentials: Record<string, unkn
     ok: new Capture(helper.getNode('ok')),
     fail: new Capture(helper.getNode('fail')),
   };
+}
+
+/**
+ * Mocha hooks for node tests against a standalone sandbox on loopback: the server lives for the whole
+ * describe block, is reset before each test, and each test gets a fresh runtime.
+ */
+export function useLoopbackSandbox(opts: SandboxOptions): { server: SandboxServer; url: string } {
+  const ctx = { server: new SandboxServer(opts), url: '' };
+  before(async function () {
+    ctx.url = await ctx.server.start();
+  });
+  after(async function () {
+    await ctx.server.stop();
+  });
+  beforeEach(function (done) {
+    ctx.server.reset();
+    helper.startServer(done);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await new Promise((r) => helper.stopServer(r));
+  });
+  return ctx;
 }

@@ -4,40 +4,22 @@
  */
 import path from 'path';
 import should from 'should';
-import { SandboxServer } from '../../src/sandbox/server';
-import { ALL_NODES, Capture, helper, sleep, type Msg } from '../helpers/flow';
+import { ALL_NODES, Capture, helper, sleep, type Msg, useLoopbackSandbox } from '../helpers/flow';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const getStatusNode = require(path.resolve(__dirname, '..', '..', 'nodes/nodes/agentless-get-status.js'));
 const CREDS = { clientId: 'client-1', clientSecret: 's3cret-value' };
 
 describe('agentless-get-status node', function () {
-  let server: SandboxServer;
-  let url: string;
+  const sandbox = useLoopbackSandbox({ credentials: CREDS, queuedToSentMs: 30, sentToFinalMs: 30 });
 
-  before(async function () {
-    server = new SandboxServer({ credentials: CREDS, queuedToSentMs: 30, sentToFinalMs: 30 });
-    url = await server.start();
-  });
-  after(async function () {
-    await server.stop();
-  });
-  beforeEach(function (done) {
-    server.reset();
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
-  });
-
-  const detailReads = () => server.requests.filter((r) => /\/details$/.test(r.path));
+  const detailReads = () => sandbox.server.requests.filter((r) => /\/details$/.test(r.path));
 
   /** inject -> send-sms -> get-status -> three captures; send-sms failures are captured too. */
   function flow(status: Record<string, unknown> = {}): Msg[] {
     return [
       { id: 'tab', type: 'tab', label: 'test' },
-      { id: 'acct', type: 'agentless-account', name: 'Test account', provider: 'genesys-cloud', region: 'mypurecloud.com', apiBaseUrl: url, authBaseUrl: url, requestsPerMinute: '', sandboxPort: '' },
+      { id: 'acct', type: 'agentless-account', name: 'Test account', provider: 'genesys-cloud', region: 'mypurecloud.com', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url, requestsPerMinute: '', sandboxPort: '' },
       { id: 'sender', type: 'agentless-sender', name: 'Test sender', account: 'acct', fromAddress: '+12025550100', channelUuid: '', mode: 'agentless', queueId: '', ratePerSecond: 100, burst: 100, queueLimit: 1000, defaultCountry: '' },
       { id: 'send', type: 'agentless-send-sms', z: 'tab', name: '', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['status'], ['sendFail']] },
       {
@@ -67,7 +49,7 @@ describe('agentless-get-status node', function () {
     const n = await load();
     n.send.receive({ to: '+12025550123', payload: 'Your code is 1234', sms: { metadata: { crm: 'c-9' } } });
     const [msg] = await n.delivered.wait(1);
-    const stored = server.state.messages[0];
+    const stored = sandbox.server.state.messages[0];
     msg.sms.should.containDeep({ id: stored.id, conversationId: stored.conversationId, to: '+12025550123', from: '+12025550100', status: 'delivered', providerStatus: 'delivery-success', metadata: { crm: 'c-9' } });
     msg.sms.polls.should.be.aboveOrEqual(1);
     should(msg.error).be.undefined();
@@ -120,7 +102,7 @@ describe('agentless-get-status node', function () {
     const n = await load({ waitForFinal: false, messageId: 'payload' });
     n.send.receive({ to: '+12025550123', payload: 'hi' });
     await sleep(150); // past the sandbox's 60 ms progression
-    const id = server.state.messages[0].id;
+    const id = sandbox.server.state.messages[0].id;
     n.status.receive({ payload: id });
     // (send-sms also hands its own msg on, whose payload "hi" is no known id: that one ends on output 2.)
     const [msg] = await n.delivered.wait(1);
@@ -129,7 +111,7 @@ describe('agentless-get-status node', function () {
 
   it('keeps waiting through a 429 on a status read and still routes the delivery', async function () {
     const n = await load();
-    server.control({ faults: [{ status: 429, count: 1, retryAfter: 1, path: '/details$' }] });
+    sandbox.server.control({ faults: [{ status: 429, count: 1, retryAfter: 1, path: '/details$' }] });
     n.send.receive({ to: '+12025550123', payload: 'hi' });
     const [msg] = await n.delivered.wait(1, 5000);
     msg.sms.status.should.equal('delivered');
@@ -143,7 +125,7 @@ describe('agentless-get-status node', function () {
   it('answers an unknown id with not_found on output 2, waiting or not', async function () {
     for (const waitForFinal of [false, true]) {
       const n = await load({ waitForFinal, messageId: 'payload' });
-      server.reset();
+      sandbox.server.reset();
       n.status.receive({ payload: '0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0', sms: { status: 'queued' } });
       const [msg] = await n.failed.wait(1);
       msg.error.should.containDeep({ code: 'not_found', httpStatus: 404 });
@@ -159,7 +141,7 @@ describe('agentless-get-status node', function () {
     for (const payload of bad) n.status.receive({ payload });
     const msgs = await n.failed.wait(bad.length);
     msgs.forEach((m) => m.error.code.should.equal('invalid_message_id'));
-    server.requests.should.be.empty();
+    sandbox.server.requests.should.be.empty();
     n.delivered.msgs.should.be.empty();
     n.pending.msgs.should.be.empty();
   });

@@ -5,7 +5,7 @@
  */
 import should from 'should';
 import { SandboxServer } from '../../src/sandbox/server';
-import { helper, loadSendFlow, sendFlow } from '../helpers/flow';
+import { helper, loadSendFlow, sendFlow, useLoopbackSandbox } from '../helpers/flow';
 
 const GENESYS = { clientId: 'client-1', clientSecret: 's3cret-value' };
 const CCAI = { username: 'acme', password: 'ccai-token-77' };
@@ -91,33 +91,18 @@ const PLATFORMS: Platform[] = [
 ];
 
 describe('one send-sms flow on every platform', function () {
-  let server: SandboxServer;
-  let url: string;
-
-  before(async function () {
-    server = new SandboxServer({ credentials: GENESYS, ccaiCredentials: CCAI, avaamoAccessToken: AVAAMO_TOKEN, queuedToSentMs: 50, sentToFinalMs: 50 });
-    url = await server.start();
-  });
-  after(() => server.stop());
-  beforeEach(function (done) {
-    server.reset();
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
-  });
+  const sandbox = useLoopbackSandbox({ credentials: GENESYS, ccaiCredentials: CCAI, avaamoAccessToken: AVAAMO_TOKEN, queuedToSentMs: 50, sentToFinalMs: 50 });
 
   for (const p of PLATFORMS) {
     it(`${p.name}: output 1 with the platform's ids, documented refusals on output 2 with stable codes`, async function () {
-      const { send, ok, fail } = await loadSendFlow(sendFlow(p.account(url), p.sender, SEND), { acct: p.credentials });
+      const { send, ok, fail } = await loadSendFlow(sendFlow(p.account(sandbox.url), p.sender, SEND), { acct: p.credentials });
       send.receive({ to: '+1 202 555 0123', payload: 'Your code is 1234', sms: { ticketId: 'T-1' } });
       const [msg] = await ok.wait(1);
       should(fail.msgs).be.empty();
       msg.sms.should.containDeep({ to: '+12025550123', provider: p.provider, status: 'queued', attempts: 1 });
       msg.sms.id.should.be.a.String().and.not.be.empty();
       should(msg.error).be.undefined();
-      p.check(server, msg.sms);
+      p.check(sandbox.server, msg.sms);
 
       for (const [to] of p.refusals) send.receive({ to, payload: 'Your code is 1234' });
       const failed = await fail.wait(p.refusals.length);
@@ -134,21 +119,21 @@ describe('one send-sms flow on every platform', function () {
   }
 
   it('Avaamo needs no text; CCAI and Genesys still do', async function () {
-    const avaamo = await loadSendFlow(sendFlow(PLATFORMS[3].account(url), PLATFORMS[3].sender, SEND), { acct: PLATFORMS[3].credentials });
+    const avaamo = await loadSendFlow(sendFlow(PLATFORMS[3].account(sandbox.url), PLATFORMS[3].sender, SEND), { acct: PLATFORMS[3].credentials });
     avaamo.send.receive({ to: '+12025550123' });
     (await avaamo.ok.wait(1))[0].sms.id.should.startWith('avaamo-local-');
     await helper.unload();
-    const ccai = await loadSendFlow(sendFlow(PLATFORMS[2].account(url), {}, SEND), { acct: CCAI });
+    const ccai = await loadSendFlow(sendFlow(PLATFORMS[2].account(sandbox.url), {}, SEND), { acct: CCAI });
     ccai.send.receive({ to: '+12025550123', payload: '' });
     (await ccai.fail.wait(1))[0].error.code.should.equal('empty_text');
   });
 
   it('a sender without its platform field fails clearly: Avaamo channel, queue id', async function () {
-    const a = await loadSendFlow(sendFlow(PLATFORMS[3].account(url), {}, SEND), { acct: PLATFORMS[3].credentials });
+    const a = await loadSendFlow(sendFlow(PLATFORMS[3].account(sandbox.url), {}, SEND), { acct: PLATFORMS[3].credentials });
     a.send.receive({ to: '+12025550123', payload: 'x' });
     (await a.fail.wait(1))[0].error.code.should.equal('config_missing');
     await helper.unload();
-    const q = await loadSendFlow(sendFlow(PLATFORMS[1].account(url), { mode: 'queue', queueId: '' }, SEND), { acct: GENESYS });
+    const q = await loadSendFlow(sendFlow(PLATFORMS[1].account(sandbox.url), { mode: 'queue', queueId: '' }, SEND), { acct: GENESYS });
     q.send.receive({ to: '+12025550123', payload: 'x' });
     (await q.fail.wait(1))[0].error.code.should.equal('config_missing');
   });
@@ -158,9 +143,9 @@ describe('one send-sms flow on every platform', function () {
 
     it('checks Genesys credentials with a token request and says what is wrong', async function () {
       await loadSendFlow(sendFlow({ provider: 'sandbox' }));
-      const good = await post({ provider: 'genesys-cloud', apiBaseUrl: url, authBaseUrl: url, credentials: GENESYS });
+      const good = await post({ provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url, credentials: GENESYS });
       good.body.should.containDeep({ ok: true });
-      const bad = await post({ provider: 'genesys-cloud', apiBaseUrl: url, authBaseUrl: url, credentials: { clientId: 'client-1', clientSecret: 'wrong-secret' } });
+      const bad = await post({ provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url, credentials: { clientId: 'client-1', clientSecret: 'wrong-secret' } });
       bad.body.ok.should.be.false();
       bad.body.message.should.match(/login failed/);
       JSON.stringify(bad.body).should.not.containEql('wrong-secret');
@@ -168,17 +153,17 @@ describe('one send-sms flow on every platform', function () {
     });
 
     it("uses the deployed node's stored credentials for placeholder or empty fields, and never returns them", async function () {
-      await loadSendFlow(sendFlow(PLATFORMS[2].account(url), {}, SEND), { acct: CCAI });
-      const r = await post({ id: 'acct', provider: 'ccai-platform', apiBaseUrl: url, credentials: { username: '', password: '__PWD__' } });
+      await loadSendFlow(sendFlow(PLATFORMS[2].account(sandbox.url), {}, SEND), { acct: CCAI });
+      const r = await post({ id: 'acct', provider: 'ccai-platform', apiBaseUrl: sandbox.url, credentials: { username: '', password: '__PWD__' } });
       r.body.should.containDeep({ ok: true });
       JSON.stringify(r.body).should.not.containEql(CCAI.password);
-      const wrong = await post({ id: 'acct', provider: 'ccai-platform', apiBaseUrl: url, credentials: { username: 'acme', password: 'typed-wrong' } });
+      const wrong = await post({ id: 'acct', provider: 'ccai-platform', apiBaseUrl: sandbox.url, credentials: { username: 'acme', password: 'typed-wrong' } });
       wrong.body.ok.should.be.false();
       wrong.body.message.should.match(/username or password/);
       // An undeployed node has no stored credentials to fall back on.
-      const none = await post({ id: 'not-deployed', provider: 'ccai-platform', apiBaseUrl: url, credentials: { password: '__PWD__' } });
+      const none = await post({ id: 'not-deployed', provider: 'ccai-platform', apiBaseUrl: sandbox.url, credentials: { password: '__PWD__' } });
       none.body.ok.should.be.false();
-      server.state.messages.should.be.empty();
+      sandbox.server.state.messages.should.be.empty();
     });
 
     it('answers plainly for a missing CCAI tenant URL, a bad URL, an unknown platform and the sandbox', async function () {
@@ -187,7 +172,7 @@ describe('one send-sms flow on every platform', function () {
       (await post({ provider: 'avaamo', apiBaseUrl: 'ftp://x' })).body.message.should.match(/not an http/);
       (await post({ provider: 'nope' })).body.ok.should.be.false();
       (await post({ provider: 'sandbox' })).body.ok.should.be.true();
-      (await post({ provider: 'avaamo', apiBaseUrl: url })).body.ok.should.be.true();
+      (await post({ provider: 'avaamo', apiBaseUrl: sandbox.url })).body.ok.should.be.true();
     });
   });
 });

@@ -3,40 +3,22 @@
  * (the sandbox, standalone, with credentials enforced) and to the in-process sandbox provider.
  */
 import should from 'should';
-import { SandboxServer } from '../../src/sandbox/server';
-import { helper, loadSendFlow, sendFlow, sleep } from '../helpers/flow';
+import { helper, loadSendFlow, sendFlow, sleep, useLoopbackSandbox } from '../helpers/flow';
 
 const CREDS = { clientId: 'client-1', clientSecret: 's3cret-value' };
 
 describe('agentless-send-sms node', function () {
-  let server: SandboxServer;
-  let url: string;
+  const sandbox = useLoopbackSandbox({ credentials: CREDS, queuedToSentMs: 50, sentToFinalMs: 50 });
 
-  before(async function () {
-    server = new SandboxServer({ credentials: CREDS, queuedToSentMs: 50, sentToFinalMs: 50 });
-    url = await server.start();
-  });
-  after(async function () {
-    await server.stop();
-  });
-  beforeEach(function (done) {
-    server.reset();
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
-  });
-
-  const genesys = () => ({ provider: 'genesys-cloud', apiBaseUrl: url, authBaseUrl: url });
-  const apiRequests = () => server.requests.filter((r) => r.path.startsWith('/api/'));
+  const genesys = () => ({ provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url });
+  const apiRequests = () => sandbox.server.requests.filter((r) => r.path.startsWith('/api/'));
 
   it('sends a valid message once and puts the platform ids on output 1', async function () {
     const { send, ok, fail } = await loadSendFlow(sendFlow(genesys()), { acct: CREDS });
     send.receive({ to: '+1 (202) 555-0123', payload: 'Your appointment is at 10:00.' });
     const [msg] = await ok.wait(1);
     should(fail.msgs).be.empty();
-    const stored = server.state.messages;
+    const stored = sandbox.server.state.messages;
     stored.should.have.length(1);
     msg.sms.id.should.equal(stored[0].id);
     msg.sms.conversationId.should.equal(stored[0].conversationId);
@@ -50,7 +32,7 @@ describe('agentless-send-sms node', function () {
     const { send, ok } = await loadSendFlow(sendFlow(genesys()), { acct: CREDS });
     for (let i = 0; i < 10; i++) send.receive({ to: `+1202555010${i}`, payload: `hello ${i}` });
     await ok.wait(10);
-    server.requests.filter((r) => r.path === '/oauth/token').should.have.length(1);
+    sandbox.server.requests.filter((r) => r.path === '/oauth/token').should.have.length(1);
     apiRequests().should.have.length(10);
   });
 
@@ -92,7 +74,7 @@ describe('agentless-send-sms node', function () {
       msgs[i].error.message.should.be.a.String().and.not.be.empty();
       msgs[i].sms.status.should.equal('failed');
     });
-    server.requests.should.be.empty();
+    sandbox.server.requests.should.be.empty();
   });
 
   it('applies msg.sms overrides and passes metadata through without sending it', async function () {
@@ -105,7 +87,7 @@ describe('agentless-send-sms node', function () {
     const [msg] = await ok.wait(1);
     msg.sms.to.should.equal('+12025550122');
     msg.sms.metadata.should.eql({ campaign: 'q3' });
-    const req = server.state.messages[0].request;
+    const req = sandbox.server.state.messages[0].request;
     req.should.containDeep({ toAddress: '+12025550122', textBody: 'override text', externalContactId: 'crm-42', useExistingActiveConversation: true });
     JSON.stringify(req).should.not.containEql('q3');
   });
@@ -145,11 +127,11 @@ describe('agentless-send-sms node', function () {
     const { send, ok } = await loadSendFlow(sendFlow(genesys()), { acct: CREDS });
     send.receive({ to: '+12025550123', payload: 'one' });
     await ok.wait(1);
-    server.control({ revokeTokens: true });
+    sandbox.server.control({ revokeTokens: true });
     send.receive({ to: '+12025550124', payload: 'two' });
     await ok.wait(2);
-    server.requests.filter((r) => r.path === '/oauth/token').should.have.length(2);
-    server.state.messages.should.have.length(2);
+    sandbox.server.requests.filter((r) => r.path === '/oauth/token').should.have.length(2);
+    sandbox.server.state.messages.should.have.length(2);
   });
 
   it('answers with config_missing when the node has no sender', async function () {
