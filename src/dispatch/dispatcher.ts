@@ -51,7 +51,18 @@ export interface DispatcherOptions {
   fsync?: boolean;
   /** Store file name prefix, so several senders can share one directory (default 'sender'). */
   storeName?: string;
+  /**
+   * Asked right before every request of a job (compliance: opt-outs, quiet hours): null to go on, an
+   * SmsError to fail the job without sending, or `{ holdUntil }` (a time on `clock`) to keep it in the
+   * durable queue and ask again then. Time spent held does not count against the deadline.
+   */
+  gate?: (job: SendJob) => GateDecision | Promise<GateDecision>;
 }
+
+export type GateDecision = SmsError | null | { holdUntil: number };
+
+/** A hold longer than this is re-asked in steps (the wall clock may jump; the answer may change). */
+const MAX_HOLD_SLEEP_MS = 5 * 60_000;
 
 export interface DispatcherStats {
   queued: number;
@@ -60,6 +71,8 @@ export interface DispatcherStats {
   failed: number;
   circuit: CircuitState;
   rateLimitedUntil?: number;
+  /** The gate holds a job until then (e.g. quiet hours). */
+  heldUntil?: number;
   lastError?: string;
   storeOk: boolean;
 }
@@ -71,6 +84,9 @@ interface Run {
   /** Set while a provider request is in progress. */
   request: Promise<unknown> | null;
   done: Promise<void>;
+  /** When the gate last released the job after holding it: the deadline counts from there. */
+  releasedAt?: number;
+  heldUntil?: number;
 }
 
 type Gate = { go: true } | { fail: SmsError } | { duplicate: SendOutcome } | { stop: true };
@@ -207,6 +223,7 @@ export class Dispatcher {
     };
     const pause = this.pauseUntil();
     if (pause > this.clock.now()) s.rateLimitedUntil = pause;
+    for (const r of this.runs.values()) if (r.heldUntil !== undefined) s.heldUntil = Math.min(s.heldUntil ?? Infinity, r.heldUntil);
     if (this.lastError !== undefined) s.lastError = this.lastError;
     return s;
   }
@@ -251,9 +268,9 @@ export class Dispatcher {
     return Math.max(shared, this.localPauseUntil);
   }
 
-  private deadlineOf(job: SendJob): number {
+  private deadlineOf(job: SendJob, run?: Run): number {
     const d = this.opts.deadlineMs;
-    return d > 0 && Number.isFinite(d) ? job.enqueuedAt + d : Infinity;
+    return d > 0 && Number.isFinite(d) ? Math.max(job.enqueuedAt, run?.releasedAt ?? 0) + d : Infinity;
   }
 
   private pump(): void {
@@ -280,7 +297,7 @@ export class Dispatcher {
     const job = run.job;
     let last: SmsError | undefined;
     for (;;) {
-      const gate = await this.waitForTurn(job, last);
+      const gate = await this.waitForTurn(run, last);
       if ('stop' in gate) return;
       if ('duplicate' in gate) return this.finish(job, gate.duplicate);
       if ('fail' in gate) return this.finish(job, { ok: false, error: gate.fail, attempts: job.attempts });
@@ -355,7 +372,7 @@ export class Dispatcher {
       }
       if (decision === 'retry') {
         const delay = backoffMs(job.attempts, this.opts.backoff ?? DEFAULT_BACKOFF, this.random);
-        if (this.clock.now() + delay >= this.deadlineOf(job)) {
+        if (this.clock.now() + delay >= this.deadlineOf(job, run)) {
           return this.finish(job, { ok: false, error: deadlineError(job, error), attempts: job.attempts });
         }
         await this.sleep(delay, true);
@@ -376,11 +393,34 @@ export class Dispatcher {
   }
 
   /** Wait until this job may make a request; take the breaker permit and a token atomically. */
-  private async waitForTurn(job: SendJob, last: SmsError | undefined): Promise<Gate> {
+  private async waitForTurn(run: Run, last: SmsError | undefined): Promise<Gate> {
+    const job = run.job;
     for (;;) {
       if (this.closing) return { stop: true };
+      if (this.opts.gate) {
+        let decision: GateDecision;
+        try {
+          decision = await this.opts.gate(job);
+        } catch (err) {
+          decision = toSmsError(err);
+        }
+        if (this.closing) return { stop: true };
+        if (decision instanceof SmsError) return { fail: decision };
+        if (decision && decision.holdUntil > this.clock.now()) {
+          const wasHeld = run.heldUntil !== undefined;
+          run.heldUntil = decision.holdUntil;
+          if (!wasHeld) this.changed();
+          await this.sleep(Math.min(decision.holdUntil - this.clock.now(), MAX_HOLD_SLEEP_MS), false);
+          continue;
+        }
+        if (run.heldUntil !== undefined) {
+          run.heldUntil = undefined;
+          run.releasedAt = this.clock.now();
+          this.changed();
+        }
+      }
       const now = this.clock.now();
-      const deadline = this.deadlineOf(job);
+      const deadline = this.deadlineOf(job, run);
       if (now >= deadline) return { fail: deadlineError(job, last) };
       const left = deadline - now;
 

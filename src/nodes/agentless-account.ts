@@ -12,9 +12,15 @@ import { DEFAULT_GENESYS_REGION } from '../providers/genesys-regions';
 import { systemClock } from '../util/clock';
 import { nodeLogger } from './node-logger';
 import { registerAccountAdminRoutes } from './account-admin';
+import { optOutFile } from '../compliance/opt-out-store';
+import { registerOptOutRoutes } from './opt-out-routes';
 
 export = function (RED: NodeAPI) {
+  // Admin routes are registered once per module and find the account by id.
   registerAccountAdminRoutes(RED);
+  registerOptOutRoutes(RED);
+  const userDir = (RED.settings as { userDir?: string }).userDir;
+
   function AgentlessAccountNode(this: AccountNode, config: AccountDef) {
     RED.nodes.createNode(this, config);
     const provider = (PROVIDERS as readonly string[]).includes(config.provider) ? config.provider : 'sandbox';
@@ -40,7 +46,8 @@ export = function (RED: NodeAPI) {
         sandboxCallbackSecret: creds.sandboxCallbackSecret,
       },
       budget,
-      { clock: systemClock, logger: nodeLogger(this) },
+      // The opt-out list lives under the account's id in the user directory (memory only without one).
+      { clock: systemClock, logger: nodeLogger(this), optOutFile: userDir ? optOutFile(userDir, this.id) : null },
     );
     if (provider === 'sandbox') {
       this.runtime.sandboxUrl().then(

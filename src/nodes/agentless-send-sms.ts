@@ -5,6 +5,8 @@
 import { randomUUID } from 'crypto';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { prepareSend } from '../send/prepare';
+import { applyCompliance, parseOptCommand, runOptCommand } from '../send/compliance';
+import { COMPLIANCE_CODES, withDispatchRefusal, type ComplianceRecord } from '../compliance/policy';
 import { snapshotMsg } from '../send/snapshot';
 import { statusView } from '../send/status';
 import { SmsError, toSmsError } from '../util/errors';
@@ -67,7 +69,7 @@ export = function (RED: NodeAPI) {
       // A message queued before a restart has no live msg any more: it leaves with its stored copy.
       const p = pending.get(job.id) ?? { msg: job.msg as Msg, send: (m: Msg | (Msg | null)[]) => node.send(m), done: () => {} };
       pending.delete(job.id);
-      const sms = { ...((job.msg.sms as Record<string, unknown>) ?? {}), attempts: outcome.attempts };
+      const sms: Record<string, unknown> = { ...((job.msg.sms as Record<string, unknown>) ?? {}), attempts: outcome.attempts };
       if (outcome.ok) {
         const r = outcome.result;
         p.msg.sms = {
@@ -85,6 +87,8 @@ export = function (RED: NodeAPI) {
         p.done();
         showStatus();
       } else {
+        // Refused by a compliance gate right before sending (a STOP arrived, or quiet hours and fail).
+        if (COMPLIANCE_CODES.has(outcome.error.code)) sms.compliance = withDispatchRefusal(sms.compliance as ComplianceRecord | undefined, outcome.error);
         fail(p, outcome.error, sms);
       }
     };
@@ -107,9 +111,25 @@ export = function (RED: NodeAPI) {
       let prepared;
       try {
         const [to, text] = await Promise.all([evaluate(config.to, config.toType, msg), evaluate(config.text, config.textType, msg)]);
+        // msg.sms.optOut / optIn: edit the account's opt-out list; nothing is sent (output 1 = done).
+        const command = parseOptCommand(msg.sms, to);
+        if (command) {
+          const r = await runOptCommand(command, sender);
+          msg.sms = { to: r.to, command: command.action, optedOut: r.optedOut, changed: r.changed, status: r.optedOut ? 'opted-out' : 'opted-in' };
+          delete msg.error;
+          send([msg, null]);
+          return done();
+        }
         prepared = prepareSend({ to, text, sms: msg.sms }, sender.profile, sender.capabilities, sender.account.settings.provider);
       } catch (err) {
         return fail(p, toSmsError(err));
+      }
+      try {
+        const gate = await applyCompliance(prepared, sender, sender.capabilities);
+        if (gate.error) return fail(p, gate.error, prepared.sms as unknown as Record<string, unknown>);
+      } catch (err) {
+        // The opt-out list could not be read: not knowing is no licence to text.
+        return fail(p, toSmsError(err), prepared.sms as unknown as Record<string, unknown>);
       }
       msg.sms = prepared.sms as unknown as Record<string, unknown>;
       const job: SendJob = {

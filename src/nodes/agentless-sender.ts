@@ -6,9 +6,20 @@
 import path from 'path';
 import type { NodeAPI } from 'node-red';
 import { DISPATCH_DEFAULTS as D, SenderRuntime, positiveNumber } from '../send/sender';
-import { systemClock } from '../util/clock';
+import { systemClock, type Clock } from '../util/clock';
+import { COMPLIANCE_DEFAULTS as C } from '../compliance/policy';
 import { nodeLogger } from './node-logger';
 import type { AccountNode, SenderDef, SenderNode } from './types';
+
+/**
+ * TEST ONLY: `settings.agentlessSms.complianceClock` ({ now() }) replaces the wall clock the quiet-hours
+ * window is evaluated with, so runtime tests can stand just before a window opens without waiting for
+ * it. Not a product setting; do not use it in production.
+ */
+function testClock(RED: NodeAPI): Clock | undefined {
+  const hook = (RED.settings as { agentlessSms?: { complianceClock?: { now?: () => number } } }).agentlessSms?.complianceClock;
+  return hook && typeof hook.now === 'function' ? { now: () => hook.now!(), setTimer: systemClock.setTimer } : undefined;
+}
 
 export = function (RED: NodeAPI) {
   function AgentlessSenderNode(this: SenderNode, config: SenderDef) {
@@ -40,8 +51,23 @@ export = function (RED: NodeAPI) {
         breakerMinCalls: Math.floor(s(config.breakerMinCalls, D.breakerMinCalls, 0.99)),
         breakerCoolDownMs: s(config.breakerCoolDown, D.breakerCoolDownMs / 1000) * 1000,
         idempotencyRetentionMs: s(config.idempotencyRetention, D.idempotencyRetentionMs / 3_600_000) * 3_600_000,
+        compliance: {
+          // Absent in flows saved before these options existed: the defaults apply.
+          optOutCheck: config.optOutCheck !== false,
+          quietHours: config.quietHours === true,
+          quietStart: config.quietStart || C.quietStart,
+          quietEnd: config.quietEnd || C.quietEnd,
+          timeZone: (config.timeZone || '').trim(),
+          quietAction: config.quietAction === 'fail' ? 'fail' : 'hold',
+          maxSegments: Math.floor(s(config.maxSegments, 0)),
+          optOutFooter: config.optOutFooter || '',
+          footerMode: config.footerMode ?? C.footerMode,
+          blockShorteners: config.blockShorteners === true,
+          blockedPatterns: config.blockedPatterns || '',
+          ucs2Mode: config.ucs2Mode ?? C.ucs2Mode,
+        },
       },
-      { clock: systemClock, logger: nodeLogger(this), storeDir },
+      { clock: systemClock, logger: nodeLogger(this), storeDir, complianceClock: testClock(RED) },
     );
     if (this.runtime.configError) this.error(this.runtime.configError.message);
     this.on('close', (_removed: boolean, done: () => void) => {

@@ -10,6 +10,8 @@ import { WebhookEventStore } from '../webhook/event-store';
 import { PathInUseError, RouteRegistry, normalizeRoutePath, type ExpressLikeApp } from '../webhook/route-registry';
 import { AUTH_MODES, DEFAULT_TOLERANCE_SEC, type AuthMode } from '../webhook/signature';
 import { DEFAULT_MAX_DEPTH, WebhookReceiver, type ReceiverStats } from '../webhook/receiver';
+import { inboundOptOutHandler } from '../compliance/inbound';
+import type { AccountNode } from './types';
 
 interface ReceiverNodeDef extends NodeDef {
   path: string;
@@ -18,6 +20,8 @@ interface ReceiverNodeDef extends NodeDef {
   bodyLimitKb?: number | string;
   maxDepth?: number | string;
   tolerance?: number | string;
+  /** Optional agentless-account: inbound STOP / START update its opt-out list. */
+  account?: string;
 }
 interface ReceiverCredentials {
   secret?: string;
@@ -55,6 +59,10 @@ export = function (RED: NodeAPI) {
       node.error(RED._(`${TYPE}.errors.store`, { error: err.message }));
       node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.store-failed` });
     });
+
+    const account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
+    if (config.account && !account?.runtime) node.warn(RED._(`${TYPE}.errors.no-account`));
+    const accountRuntime = account?.runtime;
 
     let statusTimer: NodeJS.Timeout | null = null;
     const showStatus = (s: ReceiverStats): void => {
@@ -97,6 +105,7 @@ export = function (RED: NodeAPI) {
           node.send(out as never);
         },
         onActivity: showStatus,
+        onInbound: inboundOptOutHandler(accountRuntime ? () => accountRuntime.optOutStore() : null),
       },
     );
 

@@ -40,6 +40,19 @@ export interface SenderDef extends NodeDef {
   breakerMinCalls?: string | number;
   breakerCoolDown?: string | number;
   idempotencyRetention?: string | number;
+  // compliance gates (src/compliance)
+  optOutCheck?: boolean;
+  quietHours?: boolean;
+  quietStart?: string;
+  quietEnd?: string;
+  timeZone?: string;
+  quietAction?: 'hold' | 'fail';
+  maxSegments?: string | number;
+  optOutFooter?: string;
+  footerMode?: 'off' | 'append' | 'require';
+  blockShorteners?: boolean;
+  blockedPatterns?: string;
+  ucs2Mode?: 'allow' | 'warn' | 'reject' | 'transliterate';
 }
 
 export interface SenderNode extends Node {

@@ -8,6 +8,7 @@ import type { Logger } from '../util/logger';
 import { createProvider, ProviderHandle, SandboxSettings } from './factory';
 import type { AccountCredentials, AccountSettings, Provider, RequestBudget, StatusResult } from './types';
 import { PollScheduler } from '../status/poll-scheduler';
+import { OptOutStore } from '../compliance/opt-out-store';
 
 export class AccountRuntime {
   private handle: Promise<ProviderHandle> | null = null;
@@ -18,7 +19,7 @@ export class AccountRuntime {
     readonly settings: AccountSettings & SandboxSettings,
     private readonly credentials: AccountCredentials,
     readonly budget: RequestBudget,
-    private readonly deps: { clock: Clock; logger: Logger },
+    private readonly deps: { clock: Clock; logger: Logger; optOutFile?: string | null },
   ) {}
 
   /** The provider, created on first use; a failed creation is retried on the next call. */
@@ -65,9 +66,28 @@ export class AccountRuntime {
     return this.handle;
   }
 
+  private optOuts: Promise<OptOutStore> | null = null;
+
+  /**
+   * The tenant's opt-out list (compliance), opened on first use; every sender and webhook receiver of
+   * the account shares it. A failed open is retried on the next call.
+   */
+  optOutStore(): Promise<OptOutStore> {
+    if (!this.optOuts) {
+      if (this.closed) return Promise.reject(new SmsError('closed', 'the account is being closed (redeploy or shutdown)'));
+      this.optOuts = OptOutStore.open(this.deps.optOutFile ?? null, { clock: this.deps.clock });
+      this.optOuts.catch(() => {
+        this.optOuts = null;
+      });
+    }
+    return this.optOuts;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.poller?.close();
+    // Closed but kept: a sender closing at the same time can still read the list (writes are refused).
+    await this.optOuts?.then((s) => s.close()).catch(() => {});
     const h = this.handle;
     this.handle = null;
     if (!h) return;

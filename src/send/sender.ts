@@ -13,6 +13,8 @@ import type { ProviderCapabilities } from '../providers/types';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
 import type { SenderProfile } from './prepare';
+import { CompliancePolicy, type ComplianceSettings } from '../compliance/policy';
+import type { GateDecision, SendJob } from '../dispatch/dispatcher';
 
 export interface DispatchSettings {
   ratePerSecond: number;
@@ -30,7 +32,7 @@ export interface DispatchSettings {
   idempotencyRetentionMs: number;
 }
 
-export type SenderSettings = SenderProfile & DispatchSettings;
+export type SenderSettings = SenderProfile & DispatchSettings & { compliance?: Partial<ComplianceSettings> };
 
 export const DISPATCH_DEFAULTS: DispatchSettings = {
   ratePerSecond: 1,
@@ -54,16 +56,28 @@ export class SenderRuntime {
   readonly capabilities: ProviderCapabilities | null = null;
   readonly profile: SenderProfile;
   readonly settings: SenderSettings;
+  /** The sender's compliance gates (defaults: only the opt-out check). */
+  readonly compliance: CompliancePolicy | null = null;
+  /** Wall clock of the quiet-hours window (the system clock; tests may shift it). */
+  readonly complianceClock: Clock;
+  private readonly clock: Clock;
 
   /** `storeDir`: where the durable queue lives (null keeps it in memory, e.g. no user directory). */
-  constructor(readonly account: AccountRuntime | null, settings: SenderSettings, deps: { clock: Clock; logger: Logger; storeDir: string | null }) {
+  constructor(
+    readonly account: AccountRuntime | null,
+    settings: SenderSettings,
+    deps: { clock: Clock; logger: Logger; storeDir: string | null; complianceClock?: Clock },
+  ) {
     this.settings = settings;
+    this.clock = deps.clock;
+    this.complianceClock = deps.complianceClock ?? deps.clock;
     this.profile = { fromAddress: settings.fromAddress, defaultCountry: settings.defaultCountry, mode: settings.mode, queueId: settings.queueId, channelUuid: settings.channelUuid };
     try {
       if (!account) throw new SmsError('config_missing', 'the sender has no account configured');
       this.capabilities = capabilitiesOf(account.settings.provider);
       if (settings.fromAddress) this.profile.fromAddress = normalizeSender(settings.fromAddress);
       this.profile.defaultCountry = validateDefaultCountry(settings.defaultCountry);
+      this.compliance = new CompliancePolicy(settings.compliance ?? {});
       this.dispatcher = new Dispatcher(() => account.provider(), account.budget, {
         storeDir: deps.storeDir,
         ratePerSecond: settings.ratePerSecond,
@@ -83,11 +97,29 @@ export class SenderRuntime {
         idempotencyRetentionMs: settings.idempotencyRetentionMs,
         clock: deps.clock,
         logger: deps.logger,
+        gate: (job) => this.dispatchGate(job),
       });
       void this.dispatcher.start();
     } catch (err) {
       this.configError = err instanceof SmsError ? err : new SmsError('config_missing', String(err));
     }
+  }
+
+  /**
+   * Asked by the dispatcher right before each request: opt-outs may have arrived while the message
+   * waited, and the window may have closed. A hold is converted from the compliance clock to the
+   * dispatcher's clock (they differ only when a test shifts the wall clock).
+   */
+  private async dispatchGate(job: SendJob): Promise<GateDecision> {
+    const policy = this.compliance;
+    if (!policy) return null;
+    const needsList = policy.settings.optOutCheck && this.account !== null;
+    const list = needsList ? await this.account!.optOutStore() : null;
+    const now = this.complianceClock.now();
+    const d = policy.checkDispatch(job.message.to, list, now);
+    if ('fail' in d) return d.fail;
+    if ('holdUntil' in d) return { holdUntil: this.clock.now() + (d.holdUntil - now) };
+    return null;
   }
 
   async close(): Promise<void> {

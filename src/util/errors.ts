@@ -21,6 +21,12 @@ export const ERROR_CODES = [
   'store_unavailable',
   'deadline_exceeded',
   'closed',
+  // compliance gates (src/compliance): refused before the platform is asked
+  'opted_out',
+  'quiet_hours',
+  'too_many_segments',
+  'content_blocked',
+  'missing_opt_out_text',
   // platform
   'auth_failed',
   'forbidden',

@@ -9,6 +9,11 @@
  * - Genesys conversation message events (`topicName` ...conversations...messages with an `eventBody`,
  *   also wrapped by EventBridge in `detail`, or the bare eventBody a data action forwards), whose
  *   participants carry `messages[]` with `messageId`, `messageStatus` and `errorInfo`.
+ *
+ * Inbound messages (a person texting back, e.g. STOP), reported as `inbound`:
+ * - the sandbox's `{type: "message.inbound", id, data: {id?, from, to, text, timestamp?}}`;
+ * - a Genesys message (MessageData) with `direction: "inbound"`, `fromAddress`, `toAddress`, `textBody`,
+ *   bare (as a Process Automation data action forwards it) or as `eventBody` / `detail.eventBody`.
  */
 export type SmsStatus = 'queued' | 'sent' | 'delivered' | 'failed' | 'read';
 
@@ -27,8 +32,18 @@ export interface StatusUpdate {
   metadata?: unknown;
 }
 
+/** A message a person sent to one of our numbers. */
+export interface InboundMessage {
+  id?: string;
+  from: string;
+  to?: string;
+  text: string;
+  provider: string;
+  timestamp?: string;
+}
+
 export type NormalizeResult =
-  | { ok: true; eventId?: string; updates: StatusUpdate[] }
+  | { ok: true; eventId?: string; updates: StatusUpdate[]; inbound?: InboundMessage[] }
   | { ok: false; reason: InvalidReason; eventId?: string };
 
 export type InvalidReason =
@@ -85,6 +100,11 @@ export function normalizeEvent(body: unknown): NormalizeResult {
   if (!isObj(body)) return { ok: false, reason: 'unrecognized_payload' };
   if (typeof body.type === 'string' && isObj(body.data)) return fromSandbox(body);
   const detail = isObj(body.detail) ? body.detail : undefined;
+  for (const candidate of [body, body.eventBody, detail?.eventBody]) {
+    if (isObj(candidate) && typeof candidate.direction === 'string' && candidate.direction.toLowerCase() === 'inbound') {
+      return fromGenesysInbound(candidate, id(body.id) ?? id(candidate.id));
+    }
+  }
   if (detail && isObj(detail.eventBody)) return fromGenesysEvent(detail.eventBody, id(body.id));
   if (isObj(body.eventBody)) return fromGenesysEvent(body.eventBody, undefined);
   if (Array.isArray(body.participants)) return fromGenesysEvent(body, undefined);
@@ -94,6 +114,13 @@ export function normalizeEvent(body: unknown): NormalizeResult {
 
 function fromSandbox(body: Obj): NormalizeResult {
   const eventId = id(body.id);
+  if (body.type === 'message.inbound') {
+    const data = body.data as Obj;
+    const from = address(data.from);
+    const text = typeof data.text === 'string' ? data.text : undefined;
+    if (!from || text === undefined) return { ok: false, reason: 'unrecognized_payload', eventId };
+    return { ok: true, eventId, updates: [], inbound: [clean({ id: id(data.id), from, to: address(data.to), text, provider: 'sandbox', timestamp: str(data.timestamp) })] };
+  }
   if (body.type !== 'message.status') return { ok: false, reason: 'unsupported_event_type', eventId };
   const data = body.data as Obj;
   const messageId = id(data.id);
@@ -155,6 +182,14 @@ function address(v: unknown): string | undefined {
   if (typeof v === 'string') return str(v);
   if (isObj(v)) return str(v.addressNormalized) ?? str(v.addressRaw) ?? str(v.address);
   return undefined;
+}
+
+function fromGenesysInbound(m: Obj, eventId: string | undefined): NormalizeResult {
+  const from = address(m.fromAddress);
+  const text = typeof m.textBody === 'string' ? m.textBody : typeof m.text === 'string' ? m.text : undefined;
+  if (!from || text === undefined) return { ok: false, reason: 'unrecognized_payload', eventId };
+  const msg: InboundMessage = { id: id(m.id), from, to: address(m.toAddress), text, provider: 'genesys-cloud', timestamp: str(m.timestamp) };
+  return { ok: true, eventId, updates: [], inbound: [clean(msg)] };
 }
 
 function fromGenesysEvent(eventBody: Obj, eventId: string | undefined): NormalizeResult {

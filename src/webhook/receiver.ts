@@ -15,7 +15,7 @@ import type { MsgError } from '../util/errors';
 import { isAcceptableJsonRequest, readBoundedBody } from './raw-body';
 import { parseBodySafely } from './safe-json';
 import { verifyRequest, type AuthConfig } from './signature';
-import { normalizeEvent, type StatusUpdate } from './normalize';
+import { normalizeEvent, type InboundMessage, type StatusUpdate } from './normalize';
 import type { WebhookEventStore } from './event-store';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
@@ -36,10 +36,19 @@ export interface ReceiverConfig extends AuthConfig {
 export interface WebhookMsg {
   /** The body exactly as received (UTF-8 text; a Buffer when it was not valid UTF-8). */
   payload: string | Buffer;
-  sms: Partial<StatusUpdate>;
+  sms: Partial<StatusUpdate> | InboundSms;
   error?: MsgError;
   webhook: { eventId?: string; path: string; receivedAt: string; body?: unknown; reason?: string };
 }
+
+/** msg.sms of an inbound message (output 3): what was said, and what it did to the opt-out list. */
+export type InboundSms = InboundMessage & { direction: 'inbound'; keyword?: string; optedOut?: boolean; [k: string]: unknown };
+
+/**
+ * Handles inbound messages before the request is acknowledged (e.g. records a STOP durably); returns
+ * what to add to each message's msg.sms. A throw answers 500 so the platform retries.
+ */
+export type InboundHandler = (messages: InboundMessage[], receivedAt: number) => Promise<(Record<string, unknown> | null)[]>;
 
 export interface Emission {
   output: OutputNumber;
@@ -65,6 +74,7 @@ export interface ReceiverDeps {
   logger?: Logger;
   /** Called after each request that changed the counters (the node updates its status). */
   onActivity?: (stats: ReceiverStats) => void;
+  onInbound?: InboundHandler;
 }
 
 type Sendable = { status: number; body: Record<string, unknown> };
@@ -149,6 +159,19 @@ export class WebhookReceiver {
       return this.takeInvalid(res, eventId, 422, n.reason, { payload, sms: {}, webhook: base(eventId, parsed.value) });
     }
 
+    const inbound = n.inbound ?? [];
+    let annotations: (Record<string, unknown> | null)[] = [];
+    if (inbound.length && this.deps.onInbound) {
+      // Before the claim: if recording an opt-out fails, the platform's retry must find it unclaimed.
+      // (Re-applying a retried STOP is harmless: the opt-out list orders changes by their time.)
+      try {
+        annotations = await this.deps.onInbound(inbound, this.clock.now());
+      } catch (err) {
+        this.logger.error(`inbound message not recorded: ${(err as Error).message}`);
+        return this.reject(res, { status: 500, body: { error: 'not_recorded' } }, 'store_unavailable');
+      }
+    }
+
     const store = await this.deps.store;
     const claim = store.claim(eventId, n.updates);
     if (claim.duplicate) {
@@ -187,6 +210,11 @@ export class WebhookReceiver {
         };
       }
       emissions.push({ output, msg });
+    });
+    inbound.forEach((m, i) => {
+      this.stats.other++;
+      const sms: InboundSms = { ...m, direction: 'inbound', ...(annotations[i] ?? {}) };
+      emissions.push({ output: OUTPUT.other, msg: { payload, sms, webhook: base(eventId, parsed.value) } });
     });
     this.emitLater(emissions);
     this.activity();

@@ -44,7 +44,7 @@ describe('webhook payload normalization', () => {
   });
 
   it('refuses other sandbox event types and unknown statuses with a reason', () => {
-    assert.deepStrictEqual(normalizeEvent({ type: 'message.inbound', id: 'e', data: {} }), {
+    assert.deepStrictEqual(normalizeEvent({ type: 'message.typing', id: 'e', data: {} }), {
       ok: false,
       reason: 'unsupported_event_type',
       eventId: 'e',
