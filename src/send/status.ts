@@ -9,6 +9,8 @@ export interface DispatchStats {
   failed: number;
   circuit: 'closed' | 'open' | 'half-open';
   rateLimitedUntil?: number;
+  /** A compliance gate (quiet hours) holds the queue until then. */
+  heldUntil?: number;
   lastError?: string;
   storeOk: boolean;
 }
@@ -26,6 +28,11 @@ export function statusView(s: DispatchStats, now: number, last?: { ok: boolean; 
   if (s.circuit === 'open') return { fill: 'red', shape: 'ring', key: 'circuit-open', params: { queued: depth } };
   if (s.rateLimitedUntil && s.rateLimitedUntil > now) {
     return { fill: 'yellow', shape: 'ring', key: 'rate-limited', params: { seconds: Math.ceil((s.rateLimitedUntil - now) / 1000), queued: depth } };
+  }
+  if (s.heldUntil && s.heldUntil > now && depth > 0) {
+    const at = new Date(s.heldUntil);
+    const time = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
+    return { fill: 'yellow', shape: 'ring', key: 'held', params: { time, queued: depth } };
   }
   if (depth > 0) return { fill: 'blue', shape: 'dot', key: 'sending', params: { queued: depth } };
   if (last && !last.ok) return { fill: 'red', shape: 'dot', key: 'failed', params: { code: last.code ?? 'error', sent: s.sent, failed: s.failed } };
