@@ -8,7 +8,17 @@ import path from 'path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { RedProcess, ROOT } from '../helpers/red-process';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+/** Debian's chromium; CHROMIUM_PATH may point elsewhere. */
+export function chromiumPath(): string {
+  return process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+}
+
+/** Fails with the install command when the browser is missing (checked before anything starts). */
+export function requireChromium(): string {
+  const p = chromiumPath();
+  if (!fs.existsSync(p)) throw new Error(`Chromium not found at ${p}: apt-get install -y chromium`);
+  return p;
+}
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
 
 // Flags that keep Chromium quiet and offline in a container (see REFERENCE.md section 3).
@@ -23,10 +33,10 @@ export class EditorSession {
   readonly errors: string[] = [];
 
   async start(): Promise<void> {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium`);
+    const executablePath = requireChromium();
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await this.red.start();
-    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    this.browser = await chromium.launch({ executablePath, args: FLAGS });
     this.page = await this.browser.newPage({ viewport: { width: 1600, height: 1000 } });
     this.page.on('console', (m) => {
       if (m.type() === 'error') this.errors.push(`console: ${m.text()}`);
