@@ -50,7 +50,9 @@ export = function (RED: NodeAPI) {
       return;
     }
     if (auth === 'none') node.warn(RED._(`${TYPE}.errors.auth-none`, { path: routePath }));
-    else if (!node.credentials?.secret) node.warn(RED._(`${TYPE}.errors.no-secret`));
+    // A missing secret is the state of a freshly imported example, not a runtime fault: it shows on the
+    // node (yellow) and in the dialog rather than as a log warning on every deploy.
+    const noSecret = auth !== 'none' && !node.credentials?.secret;
 
     // Durable dedupe state is per node id, in the user directory, so it survives restarts and redeploys.
     const dir = path.join(settings.userDir || path.join(os.tmpdir(), 'agentless-sms'), 'agentless-sms', 'webhooks');
@@ -111,7 +113,11 @@ export = function (RED: NodeAPI) {
 
     try {
       registry.register(routePath, receiver);
-      node.status({ fill: 'green', shape: 'ring', text: RED._(`${TYPE}.status.listening`, { path: routePath }) });
+      node.status(
+        noSecret
+          ? { fill: 'yellow', shape: 'ring', text: RED._(`${TYPE}.status.no-secret`, { path: routePath }) }
+          : { fill: 'green', shape: 'ring', text: RED._(`${TYPE}.status.listening`, { path: routePath }) },
+      );
     } catch (err) {
       if (!(err instanceof PathInUseError)) throw err;
       node.error(RED._(`${TYPE}.errors.path-in-use`, { path: routePath }));

@@ -57,7 +57,8 @@ export class RedProcess {
   private child: ChildProcess | null = null;
   log = '';
 
-  constructor(prefix = 'agentless-red-') {
+  /** `settings` is merged over the defaults below (top-level keys replace). */
+  constructor(prefix = 'agentless-red-', settings: Record<string, unknown> = {}) {
     this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     fs.writeFileSync(
       path.join(this.userDir, 'settings.js'),
@@ -69,6 +70,7 @@ export class RedProcess {
         telemetry: { enabled: false },
         editorTheme: { tours: false },
         logging: { console: { level: 'warn' } },
+        ...settings,
       })};`,
     );
   }
