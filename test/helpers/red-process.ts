@@ -57,6 +57,11 @@ export class RedProcess {
   private child: ChildProcess | null = null;
   log = '';
 
+  /** The child's process id while it runs (the benchmarks read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   constructor(prefix = 'agentless-red-') {
     this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     fs.writeFileSync(
