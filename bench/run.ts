@@ -4,6 +4,7 @@
  * a tiny size to check the harness. Sizes: bench/config.ts (BENCH_SPEC=1, BENCH_RUNS, BENCH_WEBHOOK_SECONDS).
  */
 import fs from 'fs';
+import os from 'os';
 import path from 'path';
 import { fullConfig, smokeConfig, type BenchConfig } from './config';
 import { machineFacts, BENCH_DIR } from './lib/procs';
@@ -17,6 +18,7 @@ import { measureMemory } from './measures/memory';
 
 export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string) => void = (s) => console.log(s)): Promise<BenchResults> {
   const t0 = Date.now();
+  const loadAtStart = os.loadavg()[0];
   const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const s = Date.now();
     log(`== ${name}`);
@@ -43,7 +45,7 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
     Awaited<ReturnType<typeof measureRestart>>,
     Awaited<ReturnType<typeof measureMemory>>,
   ];
-  const results: BenchResults = { config: cfg, machine: machineFacts(), seconds: (Date.now() - t0) / 1000, rate, throughput, webhook, storm, restart, memory };
+  const results: BenchResults = { config: cfg, machine: machineFacts(loadAtStart), seconds: (Date.now() - t0) / 1000, rate, throughput, webhook, storm, restart, memory };
   fs.mkdirSync(outDir, { recursive: true });
   writeCharts(results, path.join(outDir, 'charts'));
   fs.writeFileSync(path.join(outDir, 'RESULTS.md'), resultsMarkdown(results));

@@ -84,9 +84,11 @@ export interface MachineFacts {
   node: string;
   nodeRed: string;
   commit: string;
+  /** 1-minute load average at the start and the end of the run: other work on the machine shows here. */
+  loadAverage: { start: number; end: number };
 }
 
-export function machineFacts(): MachineFacts {
+export function machineFacts(loadAtStart = os.loadavg()[0]): MachineFacts {
   let commit = 'unknown';
   try {
     commit = execSync('git rev-parse --short HEAD', { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
@@ -108,6 +110,7 @@ export function machineFacts(): MachineFacts {
     node: process.version,
     nodeRed,
     commit,
+    loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
   };
 }
 
