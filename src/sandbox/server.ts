@@ -33,7 +33,14 @@ export interface Fault {
   delayMs?: number;
   /** For a delayed reset: process the request (the message is accepted) before dropping the answer. */
   process?: boolean;
+  /**
+   * Time-based instead of count-based: answer every matching request with this fault for `forMs`
+   * milliseconds from when it was added (a rate-limit storm of known length); `count` is then ignored.
+   */
+  forMs?: number;
 }
+
+type ActiveFault = Fault & { until?: number };
 
 export interface SandboxOptions {
   /** API requests per minute before it answers 429 (0 = unlimited). */
@@ -94,7 +101,7 @@ export class SandboxServer {
   readonly requests: RequestRecord[] = [];
   readonly tokens = new Map<string, number>();
   readonly webhookResults: (number | string)[] = [];
-  private faults: Fault[] = [];
+  private faults: ActiveFault[] = [];
   private apiTimes: number[] = [];
   private server: http.Server | null = null;
   private readonly routes: Route[];
@@ -171,7 +178,10 @@ export class SandboxServer {
     else if (body.credentials && typeof body.credentials === 'object') o.credentials = body.credentials as SandboxOptions['credentials'];
     if (body.webhook === null) o.webhook = undefined;
     else if (body.webhook && typeof body.webhook === 'object') o.webhook = body.webhook as WebhookTarget;
-    if (Array.isArray(body.faults)) this.faults.push(...(body.faults as Fault[]));
+    if (Array.isArray(body.faults)) {
+      const now = Date.now();
+      for (const f of body.faults as Fault[]) this.faults.push(typeof f.forMs === 'number' ? { ...f, until: now + f.forMs } : f);
+    }
     if (body.clearFaults) this.faults = [];
     if (body.revokeTokens) this.tokens.clear();
     if (body.ccai && typeof body.ccai === 'object') {
@@ -203,9 +213,12 @@ export class SandboxServer {
   }
 
   private takeFault(p: string): Fault | undefined {
-    const i = this.faults.findIndex((f) => f.count > 0 && (!f.path || new RegExp(f.path).test(p)));
+    const now = Date.now();
+    this.faults = this.faults.filter((f) => f.until === undefined || f.until > now);
+    const i = this.faults.findIndex((f) => (f.until !== undefined || f.count > 0) && (!f.path || new RegExp(f.path).test(p)));
     if (i < 0) return undefined;
     const f = this.faults[i];
+    if (f.until !== undefined) return f;
     f.count--;
     if (f.count <= 0) this.faults.splice(i, 1);
     return f;

@@ -57,6 +57,11 @@ export class RedProcess {
   private child: ChildProcess | null = null;
   log = '';
 
+  /** The child's process id while it runs (the benchmarks read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** `settings` is merged over the defaults below (top-level keys replace). */
   constructor(prefix = 'agentless-red-', settings: Record<string, unknown> = {}) {
     this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -1,0 +1,46 @@
+/**
+ * Sizes of every measure. `full` is what `npm run bench` runs (about 15 minutes on 2 cores);
+ * BENCH_SPEC=1 uses the sizes of the original brief where `full` trims them for time (2,000 messages
+ * at 20/s, 30 s of webhook load per point); `smoke` runs each measure for about a second.
+ */
+export interface BenchConfig {
+  label: string;
+  runs: number;
+  /** Run the measures at the same time (smoke only: numbers then share the CPU, only the harness is checked). */
+  parallel: boolean;
+  rate: { points: { ratePerSecond: number; messages: number }[] };
+  throughput: { messages: number };
+  webhook: { rates: number[]; seconds: number; stalledRate: number; connections: number; duplicateShare: number };
+  storm: { ratePerSecond: number; leadSeconds: number; stormSeconds: number; retryAfterSeconds: number; tailSeconds: number };
+  restart: { messages: number; ratePerSecond: number; killAfter: number; quietMs: number };
+  memory: { jobs: number };
+}
+
+export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  const spec = env.BENCH_SPEC === '1';
+  return {
+    label: spec ? 'spec' : 'full',
+    runs: Number(env.BENCH_RUNS ?? 3),
+    parallel: false,
+    rate: { points: [{ ratePerSecond: 20, messages: spec ? 2000 : 1000 }, { ratePerSecond: 100, messages: 2000 }] },
+    throughput: { messages: 1000 },
+    webhook: { rates: [500, 1000, 2000], seconds: Number(env.BENCH_WEBHOOK_SECONDS ?? (spec ? 30 : 6)), stalledRate: 1000, connections: 50, duplicateShare: 0.05 },
+    storm: { ratePerSecond: 20, leadSeconds: 2, stormSeconds: 30, retryAfterSeconds: 5, tailSeconds: 8 },
+    restart: { messages: 1000, ratePerSecond: 100, killAfter: 100, quietMs: 3000 },
+    memory: { jobs: 100_000 },
+  };
+}
+
+export function smokeConfig(): BenchConfig {
+  return {
+    label: 'smoke',
+    runs: 1,
+    parallel: true,
+    rate: { points: [{ ratePerSecond: 50, messages: 50 }] },
+    throughput: { messages: 50 },
+    webhook: { rates: [200], seconds: 1, stalledRate: 200, connections: 10, duplicateShare: 0.05 },
+    storm: { ratePerSecond: 50, leadSeconds: 0.3, stormSeconds: 1, retryAfterSeconds: 1, tailSeconds: 0.5 },
+    restart: { messages: 100, ratePerSecond: 100, killAfter: 10, quietMs: 1000 },
+    memory: { jobs: 2000 },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * The flows under test. "ours": http in -> split -> agentless-send-sms. "baseline": what a Node-RED
+ * user builds without this package: http in -> split -> delay (rate limit) -> function -> http request.
+ * Both end in a tally function that counts outcomes in flow context and POSTs to the bench's collector
+ * once all N are through (and reports every failure of ours individually, for ambiguity counts).
+ */
+import { AGENTLESS_PATH, CREDS } from './sandbox';
+
+export const TO = '+12025550123';
+export const FROM = '+12025550100';
+
+/** POST /enqueue {count, prefix}: N messages with text `${prefix} ${i}`, start time kept in flow context. */
+function head(next: string) {
+  return [
+    { id: 'in', z: 't', type: 'http in', url: '/enqueue', method: 'post', wires: [['split', 'resp']] },
+    { id: 'resp', z: 't', type: 'http response', statusCode: '202', wires: [] },
+    {
+      id: 'split', z: 't', type: 'function', name: 'one msg per n', outputs: 1, wires: [[next]],
+      func: `flow.set('count', 0); flow.set('total', msg.payload.count); flow.set('start', Date.now());
+const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '${TO}', payload: msg.payload.prefix + ' ' + i, n: i });
+return [out];`,
+    },
+  ];
+}
+
+function tail(collectorUrl: string) {
+  return [
+    {
+      id: 'tally', z: 't', type: 'function', name: 'count outcomes', outputs: 1, wires: [['post']],
+      func: `const c = (flow.get('count') || 0) + 1; flow.set('count', c);
+const out = [];
+const code = msg.error ? msg.error.code : (msg.statusCode && msg.statusCode >= 300 ? 'http_' + msg.statusCode : null);
+if (code) out.push({ payload: { kind: 'failure', code: code, n: msg.n } });
+if (c === flow.get('total')) out.push({ payload: { kind: 'done', start: flow.get('start'), end: Date.now(), count: c } });
+return [out];`,
+    },
+    { id: 'post', z: 't', type: 'http request', method: 'POST', ret: 'txt', url: collectorUrl, wires: [] },
+  ];
+}
+
+export interface SendFlowOptions {
+  sandboxUrl: string;
+  collectorUrl: string;
+  ratePerSecond: number;
+  burst?: number;
+  requestsPerMinute?: number;
+  queueLimit?: number;
+}
+
+export function oursSendFlow(o: SendFlowOptions): unknown[] {
+  return [
+    { id: 't', type: 'tab', label: 'bench ours' },
+    { id: 'acct', type: 'agentless-account', name: 'Genesys sandbox', provider: 'genesys-cloud', region: 'mypurecloud.com', apiBaseUrl: o.sandboxUrl, authBaseUrl: o.sandboxUrl, requestsPerMinute: o.requestsPerMinute ?? 1_000_000, credentials: CREDS },
+    { id: 'sender', type: 'agentless-sender', name: 'Bench number', account: 'acct', fromAddress: FROM, mode: 'agentless', ratePerSecond: o.ratePerSecond, burst: o.burst ?? 1, queueLimit: o.queueLimit ?? 200_000 },
+    ...head('send'),
+    { id: 'send', z: 't', type: 'agentless-send-sms', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['tally'], ['tally']] },
+    ...tail(o.collectorUrl),
+  ];
+}
+
+export function baselineSendFlow(o: SendFlowOptions & { token: string }): unknown[] {
+  return [
+    { id: 't', type: 'tab', label: 'bench baseline' },
+    ...head('rl'),
+    {
+      id: 'rl', z: 't', type: 'delay', name: 'rate limit', pauseType: 'rate', timeout: '5', timeoutUnits: 'seconds',
+      rate: String(o.ratePerSecond), nbRateUnits: '1', rateUnits: 'second', randomFirst: '1', randomLast: '5', randomUnits: 'seconds',
+      drop: false, allowrate: false, outputs: 1, wires: [['mk']],
+    },
+    {
+      id: 'mk', z: 't', type: 'function', name: 'build request', outputs: 1, wires: [['hreq']],
+      func: `msg.url = ${JSON.stringify(o.sandboxUrl + AGENTLESS_PATH)};
+msg.method = 'POST';
+msg.headers = { authorization: 'Bearer ${o.token}', 'content-type': 'application/json' };
+msg.payload = { fromAddress: '${FROM}', toAddress: msg.to, toAddressMessengerType: 'sms', textBody: msg.payload };
+return msg;`,
+    },
+    { id: 'hreq', z: 't', type: 'http request', method: 'use', ret: 'obj', url: '', wires: [['tally']] },
+    ...tail(o.collectorUrl),
+  ];
+}
+
+export const WEBHOOK_SECRET = 'whsec_' + Buffer.from('bench-webhook-secret-32-bytes!!!').toString('base64');
+
+/**
+ * Webhook receivers: ours at /hooks/ours (and /hooks/ours-stalled), the core-node baseline
+ * http in -> http response at /hooks/plain (and /hooks/plain-stalled). The stalled variants feed a
+ * delay node holding every message for 1 s before a function, so thousands of messages are in flight
+ * downstream. The baseline acknowledges first (http response wired straight from http in), the best a
+ * user can do with core nodes; it checks no signature and drops no duplicate.
+ */
+export function webhookFlow(): unknown[] {
+  const sink = (id: string) => ({ id, z: 't', type: 'function', name: 'consume', outputs: 1, func: 'return null;', wires: [[]] });
+  const stall = (id: string, next: string) => ({
+    id, z: 't', type: 'delay', name: 'slow downstream', pauseType: 'delay', timeout: '1', timeoutUnits: 'seconds',
+    rate: '1', nbRateUnits: '1', rateUnits: 'second', randomFirst: '1', randomLast: '5', randomUnits: 'seconds', drop: false, allowrate: false, outputs: 1, wires: [[next]],
+  });
+  const rx = (id: string, p: string, next: string) => ({ id, z: 't', type: 'agentless-webhook-receiver', path: p, auth: 'standard-webhooks', credentials: { secret: WEBHOOK_SECRET }, wires: [[next], [next], [next], [next]] });
+  return [
+    { id: 't', type: 'tab', label: 'bench webhooks' },
+    rx('rx', '/hooks/ours', 'sink1'),
+    sink('sink1'),
+    rx('rxs', '/hooks/ours-stalled', 'stall1'),
+    stall('stall1', 'sink2'),
+    sink('sink2'),
+    { id: 'pin', z: 't', type: 'http in', url: '/hooks/plain', method: 'post', wires: [['presp', 'sink3']] },
+    { id: 'presp', z: 't', type: 'http response', statusCode: '200', wires: [] },
+    sink('sink3'),
+    { id: 'pins', z: 't', type: 'http in', url: '/hooks/plain-stalled', method: 'post', wires: [['presps', 'stall2']] },
+    { id: 'presps', z: 't', type: 'http response', statusCode: '200', wires: [] },
+    stall('stall2', 'sink4'),
+    sink('sink4'),
+  ];
+}

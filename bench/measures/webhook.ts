@@ -1,0 +1,124 @@
+/**
+ * Measure 3: webhook acknowledgement latency at fixed request rates (autocannon, coordinated omission
+ * corrected), validly signed Standard Webhooks events with a share of duplicates. Ours
+ * (agentless-webhook-receiver: verify, dedupe durably, ack, then emit) against http in -> http
+ * response in the same Node-RED, and a bare Node http server as the ceiling.
+ */
+import autocannon from 'autocannon';
+import type { ChildProcess } from 'child_process';
+import type { BenchConfig } from '../config';
+import { WEBHOOK_SECRET, webhookFlow } from '../lib/flows';
+import { Lane } from '../lib/lane';
+import { cpuSeconds, firstJsonLine, killChild, spawnTs } from '../lib/procs';
+import { summarize, type Summary } from '../lib/stats';
+import { signStandardWebhook } from '../../src/webhook/signature';
+
+export type WebhookTarget = 'ours' | 'plain' | 'bare' | 'ours-stalled' | 'plain-stalled';
+
+export interface WebhookPoint {
+  target: WebhookTarget;
+  rate: number;
+  p50: Summary;
+  p99: Summary;
+  max: Summary;
+  errors: Summary;
+  achievedRate: Summary;
+  cpuPercent: Summary;
+}
+
+interface Prepared {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** Request factory: fresh signed events, with `dupShare` of them repeating a recent one verbatim. */
+function eventSource(run: string, dupShare: number) {
+  let seq = 0;
+  const recent: Prepared[] = [];
+  return (): Prepared => {
+    if (recent.length && Math.random() < dupShare) return recent[Math.floor(Math.random() * recent.length)];
+    const id = `evt_${run}_${seq++}`;
+    const body = JSON.stringify({ type: 'message.status', id, data: { id: `msg_${run}_${seq}`, conversationId: 'c', to: '+12025550123', from: '+12025550100', status: 'delivery-success', normalizedReceipts: [], timestamp: new Date().toISOString() } });
+    const ts = Math.floor(Date.now() / 1000);
+    const p = { body, headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signStandardWebhook(WEBHOOK_SECRET, id, ts, body) } };
+    recent.push(p);
+    if (recent.length > 200) recent.shift();
+    return p;
+  };
+}
+
+function load(url: string, rate: number, seconds: number, connections: number, next: () => Prepared): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        connections,
+        overallRate: rate,
+        duration: seconds,
+        timeout: 10,
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (req: any) => {
+              const p = next();
+              return { ...req, body: p.body, headers: { ...req.headers, ...p.headers } };
+            },
+          },
+        ],
+      } as autocannon.Options,
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+  });
+}
+
+export async function measureWebhook(cfg: BenchConfig, log: (s: string) => void): Promise<WebhookPoint[]> {
+  const lane = new Lane('webhook');
+  let bare: ChildProcess | null = null;
+  const points: WebhookPoint[] = [];
+  try {
+    bare = spawnTs('bare-server.ts');
+    const [{ url: bareUrl }] = await Promise.all([firstJsonLine<{ url: string }>(bare, 30_000), lane.start()]);
+    const redUrl = `http://127.0.0.1:${lane.red.port}`;
+    await lane.deploy(webhookFlow(), async () => {
+      try {
+        return (await lane.red.req('POST', '/hooks/ours', 'probe', { 'content-type': 'text/plain' })).status === 415;
+      } catch {
+        return false;
+      }
+    });
+    const w = cfg.webhook;
+    const plan: { target: WebhookTarget; rate: number }[] = [];
+    for (const rate of w.rates) for (const target of ['ours', 'plain', 'bare'] as const) plan.push({ target, rate });
+    plan.push({ target: 'ours-stalled', rate: w.stalledRate }, { target: 'plain-stalled', rate: w.stalledRate });
+    for (const { target, rate } of plan) {
+      const url = target === 'bare' ? `${bareUrl}/hooks` : `${redUrl}/hooks/${target}`;
+      const runs: { p50: number; p99: number; max: number; errors: number; rate: number; cpu: number }[] = [];
+      for (let r = 0; r < cfg.runs; r++) {
+        const pid = target === 'bare' ? bare.pid : lane.red.pid;
+        const c0 = cpuSeconds(pid);
+        const t0 = Date.now();
+        const res = await load(url, rate, w.seconds, w.connections, eventSource(`${target}-${rate}-${r}-${Date.now()}`, w.duplicateShare));
+        const wall = (Date.now() - t0) / 1000;
+        const errors = res.errors + res.timeouts + res.non2xx;
+        runs.push({ p50: res.latency.p50, p99: res.latency.p99, max: res.latency.max, errors, rate: res.requests.total / w.seconds, cpu: ((cpuSeconds(pid) - c0) / wall) * 100 });
+        log(`webhook ${target} @${rate}/s run ${r + 1}: p50 ${res.latency.p50} p99 ${res.latency.p99} max ${res.latency.max} ms, errors ${errors}, sent ${res.requests.total}`);
+        // Let the stalled flows drain their held messages before the next point.
+        await new Promise((ok) => setTimeout(ok, target.endsWith('stalled') ? 1500 : 300));
+      }
+      points.push({
+        target,
+        rate,
+        p50: summarize(runs.map((x) => x.p50)),
+        p99: summarize(runs.map((x) => x.p99)),
+        max: summarize(runs.map((x) => x.max)),
+        errors: summarize(runs.map((x) => x.errors)),
+        achievedRate: summarize(runs.map((x) => x.rate)),
+        cpuPercent: summarize(runs.map((x) => x.cpu)),
+      });
+    }
+  } finally {
+    await killChild(bare);
+    await lane.stop();
+  }
+  return points;
+}

@@ -1,0 +1,94 @@
+/**
+ * Memory per queued message, in its own process (run with --expose-gc): a Dispatcher whose provider
+ * never answers, so every submitted job stays queued, with the durable store on (fsync, group commit).
+ * Usage: node --expose-gc --import tsx bench/memory.ts <jobs> [memory]
+ * Prints one JSON line: { jobs, heapBytesPerJob, rssBytesPerJob, submitSeconds, store }.
+ */
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { Dispatcher, type SendJob } from '../src/dispatch/dispatcher';
+import { AccountBudget } from '../src/dispatch/request-budget';
+import { DISPATCH_DEFAULTS as D } from '../src/send/sender';
+import { systemClock } from '../src/util/clock';
+import { silentLogger } from '../src/util/logger';
+import type { Provider } from '../src/providers/types';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function settle(): void {
+  if (!gc) throw new Error('run with --expose-gc');
+  for (let i = 0; i < 3; i++) gc();
+}
+
+/** A job as send-sms submits it: the platform message plus the JSON snapshot of the flow message. */
+function job(i: number): SendJob {
+  const text = `Your appointment is confirmed for tomorrow at 10:00. Ref ${100000 + i}`;
+  const to = `+1202555${String(i % 10000).padStart(4, '0')}`;
+  return {
+    id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    nodeId: 'a1b2c3d4e5f60718',
+    message: { to, from: '+12025550100', text, mode: 'agentless' },
+    msg: { _msgid: `m${i.toString(16).padStart(15, '0')}`, payload: text, to, sms: { to, from: '+12025550100', segments: 1, encoding: 'GSM-7' } },
+    enqueuedAt: Date.now(),
+    attempts: 0,
+  };
+}
+
+async function main(): Promise<void> {
+  const jobs = Number(process.argv[2] ?? 100_000);
+  const durable = process.argv[3] !== 'memory';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-memory-'));
+  const never = new Promise<Provider>(() => {});
+  const budget = new AccountBudget({ requestsPerMinute: 1_000_000, clock: systemClock });
+  const d = new Dispatcher(() => never, budget, {
+    storeDir: durable ? dir : null,
+    ratePerSecond: 1000,
+    burst: 1,
+    queueLimit: jobs + 10,
+    maxAttempts: D.maxAttempts,
+    deadlineMs: D.deadlineMs,
+    retryAfterCapMs: D.retryAfterCapMs,
+    resendAmbiguous: false,
+    breaker: {},
+    breakerFailFast: false,
+    idempotencyRetentionMs: D.idempotencyRetentionMs,
+    clock: systemClock,
+    logger: silentLogger,
+  });
+  await d.start();
+  d.register('a1b2c3d4e5f60718', () => {});
+  settle();
+  const before = process.memoryUsage();
+  const t0 = Date.now();
+  // Batches of concurrent submits, as many send-sms inputs arriving together (the store group-commits them).
+  const batch = 500;
+  for (let i = 0; i < jobs; i += batch) {
+    const ps: Promise<void>[] = [];
+    for (let j = i; j < Math.min(jobs, i + batch); j++) ps.push(d.submit(job(j)));
+    await Promise.all(ps);
+  }
+  const submitSeconds = (Date.now() - t0) / 1000;
+  settle();
+  const after = process.memoryUsage();
+  const queued = d.stats().queued + d.stats().inFlight;
+  const storeBytes = fs.readdirSync(dir).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+  process.stdout.write(
+    JSON.stringify({
+      jobs,
+      queued,
+      heapBytesPerJob: (after.heapUsed - before.heapUsed) / jobs,
+      rssBytesPerJob: (after.rss - before.rss) / jobs,
+      submitSeconds,
+      storeBytesPerJob: storeBytes / jobs,
+      store: durable ? 'fsync' : 'memory',
+    }) + '\n',
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+/**
+ * `npm run bench`: every measure against its baseline, then bench/RESULTS.md, bench/results.json and
+ * one SVG chart per measure in bench/charts/. `npm run bench:smoke` (or --smoke) runs each measure at
+ * a tiny size to check the harness. Sizes: bench/config.ts (BENCH_SPEC=1, BENCH_RUNS, BENCH_WEBHOOK_SECONDS).
+ */
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { fullConfig, smokeConfig, type BenchConfig } from './config';
+import { machineFacts, BENCH_DIR } from './lib/procs';
+import { resultsMarkdown, writeCharts, type BenchResults } from './lib/report';
+import { measureRate } from './measures/rate';
+import { measureThroughput } from './measures/throughput';
+import { measureWebhook } from './measures/webhook';
+import { measureStorm } from './measures/storm';
+import { measureRestart } from './measures/restart';
+import { measureMemory } from './measures/memory';
+
+export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string) => void = (s) => console.log(s)): Promise<BenchResults> {
+  const t0 = Date.now();
+  const loadAtStart = os.loadavg()[0];
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const s = Date.now();
+    log(`== ${name}`);
+    const r = await fn();
+    log(`== ${name} done in ${((Date.now() - s) / 1000).toFixed(1)} s`);
+    return r;
+  };
+  const measures = [
+    () => step('rate accuracy', () => measureRate(cfg, log)),
+    () => step('throughput', () => measureThroughput(cfg, log)),
+    () => step('webhook latency', () => measureWebhook(cfg, log)),
+    () => step('429 storm', () => measureStorm(cfg, log)),
+    () => step('restart safety', () => measureRestart(cfg, log)),
+    () => step('memory', () => measureMemory(cfg, log)),
+  ] as const;
+  const all: unknown[] = [];
+  if (cfg.parallel) all.push(...(await Promise.all(measures.map((m) => m()))));
+  else for (const m of measures) all.push(await m());
+  const [rate, throughput, webhook, storm, restart, memory] = all as [
+    Awaited<ReturnType<typeof measureRate>>,
+    Awaited<ReturnType<typeof measureThroughput>>,
+    Awaited<ReturnType<typeof measureWebhook>>,
+    Awaited<ReturnType<typeof measureStorm>>,
+    Awaited<ReturnType<typeof measureRestart>>,
+    Awaited<ReturnType<typeof measureMemory>>,
+  ];
+  const results: BenchResults = { config: cfg, machine: machineFacts(loadAtStart), seconds: (Date.now() - t0) / 1000, rate, throughput, webhook, storm, restart, memory };
+  fs.mkdirSync(outDir, { recursive: true });
+  writeCharts(results, path.join(outDir, 'charts'));
+  fs.writeFileSync(path.join(outDir, 'RESULTS.md'), resultsMarkdown(results));
+  fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  return results;
+}
+
+if (require.main === module) {
+  const smoke = process.argv.includes('--smoke');
+  const outArg = process.argv.indexOf('--out');
+  const outDir = outArg >= 0 ? path.resolve(process.argv[outArg + 1]) : smoke ? path.join(BENCH_DIR, 'smoke-out') : BENCH_DIR;
+  runBench(smoke ? smokeConfig() : fullConfig(), outDir).then(
+    () => {
+      console.log(`wrote ${path.join(outDir, 'RESULTS.md')}`);
+      process.exit(0);
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,64 @@
+/**
+ * The benchmark harness at tiny size (each measure about a second, all at once): every measure must
+ * produce finite numbers, RESULTS.md and one chart per measure. The numbers themselves are not judged
+ * here (they share the CPU); `npm run bench` is the real run.
+ */
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import should from 'should';
+import { runBench } from '../../bench/run';
+import { smokeConfig } from '../../bench/config';
+
+describe('benchmark harness (smoke)', function () {
+  this.timeout(120_000);
+
+  it('runs every measure and writes RESULTS.md and the charts', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-'));
+    try {
+      const cfg = smokeConfig();
+      const r = await runBench(cfg, dir, () => {});
+      const finite = (v: number, what: string) => should(Number.isFinite(v)).be.true(`${what} is ${v}`);
+
+      r.rate.length.should.equal(cfg.rate.points.length);
+      for (const p of r.rate) {
+        for (const k of ['ours', 'baseline'] as const) {
+          p.systems[k].sent.median.should.equal(p.messages, `${k} sent all at ${p.ratePerSecond}/s`);
+          p.systems[k].rate.median.should.be.above(0);
+          finite(p.systems[k].p99JitterMs.median, `${k} jitter`);
+        }
+      }
+      r.throughput.ours.median.should.be.above(0);
+      r.throughput.clientLoop.median.should.be.above(0);
+      finite(r.throughput.ratio, 'throughput ratio');
+
+      r.webhook.map((w) => w.target).should.containDeep(['ours', 'plain', 'bare', 'ours-stalled', 'plain-stalled']);
+      for (const w of r.webhook) {
+        w.achievedRate.median.should.be.above(0, `${w.target} got load`);
+        finite(w.p99.median, `${w.target} p99`);
+      }
+
+      // The storm happened (the baseline met 429s) and every message of ours was accounted for.
+      r.storm.systems.baseline.rateLimited.median.should.be.above(0);
+      r.storm.systems.ours.rateLimited.median.should.be.above(0);
+      finite(r.storm.systems.ours.lost.median, 'storm lost');
+      finite(r.storm.systems.ours.wasted.median, 'storm wasted');
+
+      // The kill happened with messages still queued.
+      r.restart.systems.ours.sentBeforeKill.median.should.be.below(r.restart.messages);
+      r.restart.systems.baseline.sentBeforeKill.median.should.be.below(r.restart.messages);
+      finite(r.restart.systems.ours.lost.median, 'restart lost');
+
+      r.memory.heapBytesPerJob.median.should.be.above(0);
+
+      const md = fs.readFileSync(path.join(dir, 'RESULTS.md'), 'utf8');
+      md.should.match(/## Summary/);
+      for (const h of ['1. Rate accuracy', '2. Throughput ceiling', '3. Webhook', '4. 429 storm', '5. Restart', '6. Memory']) md.should.containEql(h);
+      const charts = fs.readdirSync(path.join(dir, 'charts')).filter((f) => f.endsWith('.svg'));
+      charts.length.should.equal(6);
+      for (const c of charts) fs.readFileSync(path.join(dir, 'charts', c), 'utf8').should.startWith('<svg');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
