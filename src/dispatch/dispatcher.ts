@@ -362,7 +362,11 @@ export class Dispatcher {
               });
         return this.finish(job, { ok: false, error: amb, attempts: job.attempts });
       }
-      if (job.attempts >= this.opts.maxAttempts) return this.finish(job, { ok: false, error: asRateLimited(error), attempts: job.attempts });
+      // A 429 is the platform pacing us, not a failure of this message: it does not use up attempts.
+      // The Retry-After cap and the message deadline bound how long a storm can hold it.
+      if (decision !== 'rate_limited' && job.attempts >= this.opts.maxAttempts) {
+        return this.finish(job, { ok: false, error: asRateLimited(error), attempts: job.attempts });
+      }
 
       try {
         await this.queue.markRetry(job.id, job.attempts);

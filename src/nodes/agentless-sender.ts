@@ -41,6 +41,7 @@ export = function (RED: NodeAPI) {
         ratePerSecond: s(config.ratePerSecond, D.ratePerSecond),
         burst: Math.floor(s(config.burst, D.burst, 0.99)),
         queueLimit: Math.floor(s(config.queueLimit, D.queueLimit, 0.99)),
+        concurrency: Math.min(64, Math.floor(s(config.concurrency, D.concurrency, 0.99))),
         maxAttempts: Math.floor(s(config.maxAttempts, D.maxAttempts, 0.99)),
         deadlineMs: s(config.deadline, D.deadlineMs / 1000) * 1000,
         retryAfterCapMs: s(config.retryAfterCap, D.retryAfterCapMs / 1000) * 1000,

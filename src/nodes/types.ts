@@ -30,6 +30,7 @@ export interface SenderDef extends NodeDef {
   burst: string | number;
   queueLimit: string | number;
   defaultCountry: string;
+  concurrency?: string | number;
   maxAttempts?: string | number;
   deadline?: string | number;
   retryAfterCap?: string | number;

@@ -101,6 +101,9 @@ export class SandboxServer {
   readonly requests: RequestRecord[] = [];
   readonly tokens = new Map<string, number>();
   readonly webhookResults: (number | string)[] = [];
+  /** API requests open right now, and the most ever open at once since the last reset. */
+  inFlight = 0;
+  peakInFlight = 0;
   private faults: ActiveFault[] = [];
   private apiTimes: number[] = [];
   private server: http.Server | null = null;
@@ -162,6 +165,7 @@ export class SandboxServer {
     this.faults = [];
     this.apiTimes = [];
     this.webhookResults.length = 0;
+    this.peakInFlight = this.inFlight;
     this.queueConversations.clear();
     this.ccai = defaultCcaiTenant();
     this.ccaiChatSeq = 0;
@@ -262,6 +266,12 @@ export class SandboxServer {
       return;
     }
     const route = match.r;
+    if (route.api) {
+      // How many API requests are open at once: shows a client's real concurrency.
+      this.inFlight++;
+      this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+      res.once('close', () => this.inFlight--);
+    }
     const ctx: RouteContext = { req, res, path: p, params: match.m!.slice(1), body, server: this, reply };
 
     if (route.api) {

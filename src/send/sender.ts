@@ -20,6 +20,8 @@ export interface DispatchSettings {
   ratePerSecond: number;
   burst: number;
   queueLimit: number;
+  /** Requests in flight at once. 1 keeps strict order; more raises throughput, outcomes may reorder. */
+  concurrency: number;
   maxAttempts: number;
   deadlineMs: number;
   retryAfterCapMs: number;
@@ -38,6 +40,7 @@ export const DISPATCH_DEFAULTS: DispatchSettings = {
   ratePerSecond: 1,
   burst: 1,
   queueLimit: 1000,
+  concurrency: 1,
   maxAttempts: 5,
   deadlineMs: 3_600_000,
   retryAfterCapMs: 180_000,
@@ -83,6 +86,7 @@ export class SenderRuntime {
         ratePerSecond: settings.ratePerSecond,
         burst: settings.burst,
         queueLimit: settings.queueLimit,
+        maxInFlight: settings.concurrency,
         maxAttempts: settings.maxAttempts,
         deadlineMs: settings.deadlineMs,
         retryAfterCapMs: settings.retryAfterCapMs,

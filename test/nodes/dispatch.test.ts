@@ -180,4 +180,23 @@ describe('dispatch through send-sms', function () {
     ok.msgs.should.be.empty();
     server.state.messages.should.be.empty();
   });
+
+  it('keeps one request in flight by default and up to `concurrency` when raised', async function () {
+    server.control({ latencyMs: 80 });
+    try {
+      let run = await loadSendFlow(sendFlow(account(), { ratePerSecond: 100, burst: 20 }), { acct: CREDS });
+      for (let i = 0; i < 10; i++) run.send.receive({ to: '+12025550123', payload: `serial ${i}` });
+      await run.ok.wait(10, 10_000);
+      server.peakInFlight.should.equal(1);
+      await helper.unload();
+      server.reset();
+      run = await loadSendFlow(sendFlow(account(), { ratePerSecond: 100, burst: 20, concurrency: 4 }), { acct: CREDS });
+      for (let i = 0; i < 20; i++) run.send.receive({ to: '+12025550123', payload: `parallel ${i}` });
+      await run.ok.wait(20, 10_000);
+      server.peakInFlight.should.be.within(2, 4);
+      new Set(server.state.messages.map((m) => m.textBody)).size.should.equal(20);
+    } finally {
+      server.control({ latencyMs: 0 });
+    }
+  });
 });

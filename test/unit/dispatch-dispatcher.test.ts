@@ -151,6 +151,19 @@ describe('dispatch: Dispatcher', () => {
     should(h.outcomes.map((o) => o.job.message.to)).eql([0, 1, 2, 3, 4].map((i) => `+1555000000${i}`));
   });
 
+  it('rides out a 429 storm longer than maxAttempts without giving up (429s are pacing, not failures)', async () => {
+    let storm = 8;
+    const h = await harness(
+      () => (storm-- > 0 ? httpError(429, { retryAfterMs: 5_000 }) : ok('m')),
+      { ratePerSecond: 50, burst: 5, maxAttempts: 2, deadlineMs: 0 },
+      (clock) => new AccountBudget({ requestsPerMinute: 6000, clock, random: () => 0 }),
+    );
+    await h.d.submit(job('n1', '+15550000001', h.clock));
+    await h.run(60_000, 100);
+    should(codes(h)).eql(['ok']);
+    should(h.provider.calls.length).equal(9);
+  });
+
   it('opens the breaker on failures, holds queued messages, probes after the cool-down and closes', async () => {
     let healthy = false;
     const h = await harness(() => (healthy ? ok('m') : new SmsError('network_error', 'ECONNREFUSED', { sent: 'no' })), {
