@@ -9,7 +9,8 @@ export interface BenchConfig {
   /** Run the measures at the same time (smoke only: numbers then share the CPU, only the harness is checked). */
   parallel: boolean;
   rate: { points: { ratePerSecond: number; messages: number }[] };
-  throughput: { messages: number };
+  /** `concurrency`: requests in flight, for the sender and the client loop alike. */
+  throughput: { messages: number; concurrency: number };
   webhook: { rates: number[]; seconds: number; stalledRate: number; connections: number; duplicateShare: number };
   storm: { ratePerSecond: number; leadSeconds: number; stormSeconds: number; retryAfterSeconds: number; tailSeconds: number };
   restart: { messages: number; ratePerSecond: number; killAfter: number; quietMs: number };
@@ -23,7 +24,7 @@ export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     runs: Number(env.BENCH_RUNS ?? 3),
     parallel: false,
     rate: { points: [{ ratePerSecond: 20, messages: spec ? 2000 : 1000 }, { ratePerSecond: 100, messages: 2000 }] },
-    throughput: { messages: 1000 },
+    throughput: { messages: 1000, concurrency: 8 },
     webhook: { rates: [500, 1000, 2000], seconds: Number(env.BENCH_WEBHOOK_SECONDS ?? (spec ? 30 : 6)), stalledRate: 1000, connections: 50, duplicateShare: 0.05 },
     storm: { ratePerSecond: 20, leadSeconds: 2, stormSeconds: 30, retryAfterSeconds: 5, tailSeconds: 8 },
     restart: { messages: 1000, ratePerSecond: 100, killAfter: 100, quietMs: 3000 },
@@ -37,7 +38,7 @@ export function smokeConfig(): BenchConfig {
     runs: 1,
     parallel: true,
     rate: { points: [{ ratePerSecond: 50, messages: 50 }] },
-    throughput: { messages: 50 },
+    throughput: { messages: 50, concurrency: 4 },
     webhook: { rates: [200], seconds: 1, stalledRate: 200, connections: 10, duplicateShare: 0.05 },
     storm: { ratePerSecond: 50, leadSeconds: 0.3, stormSeconds: 1, retryAfterSeconds: 1, tailSeconds: 0.5 },
     restart: { messages: 100, ratePerSecond: 100, killAfter: 10, quietMs: 1000 },
