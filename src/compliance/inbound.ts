@@ -4,14 +4,14 @@
  * an opt-out the platform delivered is never lost.
  */
 import type { InboundMessage } from '../webhook/normalize';
-import { normalizeOptOutNumber, type OptOutStore } from './opt-out-store';
+import { normalizeOptOutNumber, type OptOutList } from './opt-out-store';
 import { parseOptKeyword } from './stop-words';
 
 /** The annotation added to msg.sms of each inbound message: `keyword`, `optedOut`, or `optOutError`. */
 export type InboundAnnotation = { keyword?: string; optedOut?: boolean; optOutError?: string } | null;
 
 /** `getStore` null: no account configured; keywords are still recognized and reported. */
-export function inboundOptOutHandler(getStore: (() => Promise<OptOutStore>) | null) {
+export function inboundOptOutHandler(getStore: (() => Promise<OptOutList>) | null) {
   return async (messages: InboundMessage[], receivedAt: number): Promise<InboundAnnotation[]> => {
     const out: InboundAnnotation[] = [];
     for (const m of messages) {

@@ -48,11 +48,27 @@ export interface SetResult {
   optedOut: boolean;
 }
 
+/**
+ * An account's opt-out list: `OptOutStore` in the user directory, or the Redis list shared by every
+ * instance (src/coordination). `isOptedOut` answers from memory; a shared list also offers `refresh`
+ * to read one number from the shared store right before a message is sent.
+ */
+export interface OptOutList {
+  isOptedOut(number: string): boolean;
+  readonly size: number;
+  list(): OptOutEntry[];
+  set(number: string, optedOut: boolean, meta: { at?: number; source: string }): Promise<SetResult>;
+  addMany(numbers: string[], source: string): Promise<{ added: number; unchanged: number }>;
+  close(): Promise<void>;
+  /** Shared lists: bring one number up to date from the shared store (throws store_unavailable). */
+  refresh?(number: string): Promise<void>;
+}
+
 export function optOutFile(userDir: string, accountId: string): string {
   return path.join(userDir, 'agentless-sms', 'accounts', accountId.replace(/[^\w.-]/g, '_'), 'opt-outs.jsonl');
 }
 
-export class OptOutStore {
+export class OptOutStore implements OptOutList {
   private readonly entries = new Map<string, OptOutEntry>();
   private optedOutCount = 0;
   private compacting: Promise<void> | null = null;

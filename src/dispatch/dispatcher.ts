@@ -13,11 +13,11 @@ import type { Clock, TimerHandle } from '../util/clock';
 import { SmsError, toSmsError } from '../util/errors';
 import type { Logger } from '../util/logger';
 import { CircuitBreaker, type BreakerOptions, type CircuitState } from './circuit-breaker';
-import { IdempotencyStore } from './idempotency-store';
+import { IdempotencyStore, type IdempotencyKeys } from './idempotency-store';
 import { loadOutcome, storeOutcome, type SendJob, type SendOutcome } from './job';
-import { AccountBudget } from './request-budget';
+import { AccountBudget, isSharedBudget, type SharedBudget } from './request-budget';
 import { DEFAULT_BACKOFF, backoffMs, classify, countsForBreaker, type BackoffOptions } from './retry-policy';
-import { SendQueue } from './send-queue';
+import { SendQueue, type QueueEntry, type SenderQueueStore } from './send-queue';
 import { TokenBucket } from './token-bucket';
 
 export type { SendJob, SendOutcome } from './job';
@@ -57,6 +57,10 @@ export interface DispatcherOptions {
    * durable queue and ask again then. Time spent held does not count against the deadline.
    */
   gate?: (job: SendJob) => GateDecision | Promise<GateDecision>;
+  /** A shared queue store (Redis coordination) instead of the local one in `storeDir`. */
+  queueStore?: SenderQueueStore;
+  /** A shared idempotency store instead of the local one in `storeDir`. */
+  idempotencyStore?: IdempotencyKeys;
 }
 
 export type GateDecision = SmsError | null | { holdUntil: number };
@@ -97,8 +101,11 @@ export class Dispatcher {
   private readonly random: () => number;
   private readonly bucket: TokenBucket;
   private readonly breaker: CircuitBreaker;
-  private readonly queue: SendQueue;
-  private readonly idem: IdempotencyStore;
+  private readonly queue: SenderQueueStore;
+  private readonly idem: IdempotencyKeys;
+  /** Submissions need a working store (a local directory or a shared store). */
+  private readonly persistent: boolean;
+  private readonly shared: SharedBudget | null;
   private readonly listeners = new Map<string, OutcomeListener>();
   private readonly held = new Map<string, SendJob[]>();
   private readonly runs = new Map<string, Run>();
@@ -118,7 +125,7 @@ export class Dispatcher {
 
   constructor(
     private readonly getProvider: () => Promise<Provider>,
-    private readonly budget: AccountBudget | RequestBudget,
+    private readonly budget: AccountBudget | SharedBudget | RequestBudget,
     opts: DispatcherOptions,
   ) {
     this.opts = opts;
@@ -127,8 +134,10 @@ export class Dispatcher {
     this.bucket = new TokenBucket(opts.ratePerSecond, opts.burst, opts.clock);
     this.breaker = new CircuitBreaker(opts.breaker, opts.clock);
     const prefix = opts.storeName ?? 'sender';
-    this.queue = new SendQueue(opts.storeDir, { limit: opts.queueLimit, fileName: `${prefix}-queue.jsonl`, fsync: opts.fsync, logger: opts.logger });
-    this.idem = new IdempotencyStore(opts.storeDir, {
+    this.persistent = opts.storeDir !== null || opts.queueStore !== undefined;
+    this.shared = isSharedBudget(budget) ? budget : null;
+    this.queue = opts.queueStore ?? new SendQueue(opts.storeDir, { limit: opts.queueLimit, fileName: `${prefix}-queue.jsonl`, fsync: opts.fsync, logger: opts.logger });
+    this.idem = opts.idempotencyStore ?? new IdempotencyStore(opts.storeDir, {
       retentionMs: opts.idempotencyRetentionMs,
       clock: opts.clock,
       fileName: `${prefix}-idempotency.jsonl`,
@@ -141,14 +150,23 @@ export class Dispatcher {
         this.changed();
       }),
     );
-    if (budget instanceof AccountBudget) {
+    if (this.shared) {
       this.unsubscribe.push(
-        budget.onChange(() => {
+        this.shared.onChange(() => {
           this.kick();
           this.changed();
         }),
       );
     }
+    if (this.queue.onStatus) this.unsubscribe.push(this.queue.onStatus(() => this.changed()));
+    // A shared queue hands over jobs claimed after start (including ones an instance that died left).
+    this.queue.onArrive?.((entry) => {
+      if (this.closing) return;
+      this.adopt(entry);
+      this.flushHeld(entry.job.nodeId);
+      this.pump();
+      this.changed();
+    });
   }
 
   /** Open the stores and resume stored jobs. Never rejects: a broken store shows in stats().storeOk. */
@@ -162,15 +180,7 @@ export class Dispatcher {
       const entries = await this.queue.open();
       await this.idem.open();
       this.storeOpen = true;
-      for (const e of entries) {
-        if (e.outcome) {
-          this.hold(e.job);
-        } else if (e.started && !this.opts.resendAmbiguous) {
-          // It was being sent when the process stopped: it may have gone out, so it is not resent.
-          const error = new SmsError('ambiguous_send', 'The sender stopped while this message was being sent; it may have been sent', { sent: 'maybe' });
-          void this.finish(e.job, { ok: false, error, attempts: e.job.attempts });
-        }
-      }
+      for (const e of entries) this.adopt(e);
     } catch (err) {
       this.storeFailed(err);
     }
@@ -178,6 +188,17 @@ export class Dispatcher {
     for (const nodeId of [...this.held.keys()]) this.flushHeld(nodeId);
     this.pump();
     this.changed();
+  }
+
+  /** A stored entry to resume: deliver its outcome, or report it ambiguous if it was being sent. */
+  private adopt(e: QueueEntry): void {
+    if (e.outcome) {
+      this.hold(e.job);
+    } else if (e.started && !this.opts.resendAmbiguous) {
+      // It was being sent when the process stopped: it may have gone out, so it is not resent.
+      const error = new SmsError('ambiguous_send', 'The sender stopped while this message was being sent; it may have been sent', { sent: 'maybe' });
+      void this.finish(e.job, { ok: false, error, attempts: e.job.attempts });
+    }
   }
 
   register(nodeId: string, listener: OutcomeListener): void {
@@ -193,7 +214,7 @@ export class Dispatcher {
     if (this.closing) throw new SmsError('closed', 'The sender is closed');
     await this.start();
     if (this.closing) throw new SmsError('closed', 'The sender is closed');
-    if (this.opts.storeDir !== null && !this.storeOpen) {
+    if (this.persistent && !this.storeOpen) {
       throw new SmsError('store_unavailable', this.lastError ?? 'The message store is unavailable', { retryable: true });
     }
     if (this.opts.breakerFailFast && this.breaker.state !== 'closed' && this.breaker.msUntilAllowed() > 0) {
@@ -219,7 +240,7 @@ export class Dispatcher {
       sent: this.sent,
       failed: this.failed,
       circuit: this.breaker.state,
-      storeOk: this.opts.storeDir === null || (this.storeOpen && this.queue.ok),
+      storeOk: !this.persistent || (this.storeOpen && this.queue.ok),
     };
     const pause = this.pauseUntil();
     if (pause > this.clock.now()) s.rateLimitedUntil = pause;
@@ -264,7 +285,7 @@ export class Dispatcher {
   // ---- internals ----
 
   private pauseUntil(): number {
-    const shared = this.budget instanceof AccountBudget ? this.budget.pausedUntil() ?? 0 : 0;
+    const shared = this.shared ? this.shared.pausedUntil() ?? 0 : 0;
     return Math.max(shared, this.localPauseUntil);
   }
 
@@ -308,6 +329,11 @@ export class Dispatcher {
       } catch (err) {
         this.breaker.onIgnored();
         this.storeFailed(err);
+        if (this.queue.release) {
+          // A shared queue keeps the job (not sent, no outcome) for whichever instance can record it.
+          this.queue.release(job.id);
+          return;
+        }
         return this.finish(job, { ok: false, error: toSmsError(err), attempts: job.attempts });
       }
       job.attempts = attempts;
@@ -334,7 +360,7 @@ export class Dispatcher {
 
       if (!error) {
         this.breaker.onSuccess();
-        if (this.budget instanceof AccountBudget) this.budget.onResponse();
+        this.shared?.onResponse();
         const outcome: SendOutcome = { ok: true, result: result!, attempts: job.attempts };
         if (job.idempotencyKey) await this.idem.put(job.idempotencyKey, result!).catch((err) => this.storeFailed(err));
         return this.finish(job, outcome);
@@ -346,8 +372,8 @@ export class Dispatcher {
       const decision = classify(error, { resendAmbiguous: this.opts.resendAmbiguous, retryAfterCapMs: this.opts.retryAfterCapMs });
       if (decision === 'rate_limited' || (decision === 'fail' && error.code === 'rate_limited')) {
         this.rateLimited(error);
-      } else if (this.budget instanceof AccountBudget && error.httpStatus !== undefined) {
-        this.budget.onResponse();
+      } else if (this.shared && error.httpStatus !== undefined) {
+        this.shared.onResponse();
       }
 
       if (decision === 'fail') return this.finish(job, { ok: false, error: asRateLimited(error), attempts: job.attempts });
@@ -389,7 +415,7 @@ export class Dispatcher {
   private rateLimited(error: SmsError): void {
     const ms = error.retryAfterMs ?? backoffMs(1, this.opts.backoff ?? DEFAULT_BACKOFF, this.random);
     this.budget.onRateLimited(ms);
-    if (!(this.budget instanceof AccountBudget)) {
+    if (!this.shared) {
       // A plain budget does not tell us its pause: keep our own, with the same small jitter.
       this.localPauseUntil = Math.max(this.localPauseUntil, this.clock.now() + ms + Math.floor(this.random() * 1000));
     }
@@ -430,7 +456,10 @@ export class Dispatcher {
 
       const key = job.idempotencyKey;
       if (key) {
-        const prior = this.idem.get(key);
+        const found = this.idem.get(key);
+        // Only a shared store answers asynchronously; the local one stays synchronous.
+        const prior = found instanceof Promise ? await found.catch(() => undefined) : found;
+        if (this.closing) return { stop: true };
         if (prior) return { duplicate: { ok: true, result: prior, attempts: job.attempts, duplicate: true } };
         const holder = this.keysInFlight.get(key);
         if (holder !== undefined && holder !== job.id) {

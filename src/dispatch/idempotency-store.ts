@@ -27,9 +27,18 @@ export interface IdempotencyStoreOptions {
   logger?: Logger;
 }
 
+/** The idempotency keys of a sender: local (`IdempotencyStore`) or shared through Redis. */
+export interface IdempotencyKeys {
+  open(): Promise<void>;
+  /** The first result for `key` within retention; a shared store answers asynchronously. */
+  get(key: string): SendResult | undefined | Promise<SendResult | undefined>;
+  put(key: string, result: SendResult): Promise<void>;
+  close(): Promise<void>;
+}
+
 export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
-export class IdempotencyStore {
+export class IdempotencyStore implements IdempotencyKeys {
   private readonly keys = new Map<string, KeyRecord>();
   private log: AppendLog<KeyRecord> | null = null;
   private compacting: Promise<void> | null = null;

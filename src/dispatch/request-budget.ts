@@ -41,9 +41,24 @@ export interface BudgetState {
   usedInWindow: number;
 }
 
+/**
+ * An account budget whose 429 pause the dispatcher can read: `AccountBudget` in-process, or the Redis
+ * budget (src/coordination) shared by every instance of the account.
+ */
+export interface SharedBudget extends RequestBudget {
+  onResponse(): void;
+  pausedUntil(): number | undefined;
+  onChange(fn: () => void): () => void;
+  close(): void;
+}
+
+export function isSharedBudget(b: RequestBudget): b is SharedBudget {
+  return b instanceof AccountBudget || (typeof (b as Partial<SharedBudget>).pausedUntil === 'function' && typeof (b as Partial<SharedBudget>).onChange === 'function');
+}
+
 type Phase = 'open' | 'paused' | 'probing';
 
-export class AccountBudget implements RequestBudget {
+export class AccountBudget implements SharedBudget {
   readonly requestsPerMinute: number;
   private readonly clock: Clock;
   private readonly random: () => number;

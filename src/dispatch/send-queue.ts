@@ -32,6 +32,38 @@ export interface QueueEntry {
   outcome?: StoredOutcome;
 }
 
+/**
+ * What the dispatcher needs from a sender's queue store. `SendQueue` keeps it in the user directory;
+ * the Redis store (src/coordination) shares it between instances: there `all()` holds only the jobs
+ * this instance has claimed, and jobs claimed later (e.g. taken over from an instance that died)
+ * arrive through `onArrive`.
+ */
+export interface SenderQueueStore {
+  /** Load the store; returns the entries to resume, in order. Throws SmsError store_unavailable. */
+  open(): Promise<QueueEntry[]>;
+  /** Jobs waiting or in progress here (no outcome yet). */
+  readonly waiting: number;
+  /** False while the store cannot be written. */
+  readonly ok: boolean;
+  get(id: string): QueueEntry | undefined;
+  all(): IterableIterator<QueueEntry>;
+  add(job: SendJob): Promise<void>;
+  markStarted(id: string, attempts: number): Promise<void>;
+  markRetry(id: string, attempts: number): Promise<void>;
+  markResult(id: string, outcome: StoredOutcome): Promise<void>;
+  markDone(id: string): Promise<void>;
+  close(): Promise<void>;
+  /** Entries claimed after open (shared stores only). */
+  onArrive?(fn: (entry: QueueEntry) => void): void;
+  /** Store health changed (shared stores only). */
+  onStatus?(fn: () => void): () => void;
+  /**
+   * Give a claimed job back to the shared queue untouched (shared stores only): used when its start
+   * could not be recorded, so it is neither sent nor failed here.
+   */
+  release?(id: string): void;
+}
+
 export interface SendQueueOptions {
   /** Jobs waiting or being sent (delivered-pending outcomes do not count). */
   limit: number;
@@ -42,7 +74,7 @@ export interface SendQueueOptions {
   logger?: Logger;
 }
 
-export class SendQueue {
+export class SendQueue implements SenderQueueStore {
   private readonly entries = new Map<string, QueueEntry>();
   private log: AppendLog<QueueRecord> | null = null;
   private maintenance: Promise<void> | null = null;

@@ -3,11 +3,12 @@
  * the API request budget that every sender and status poll of the tenant draws from.
  */
 import type { NodeAPI } from 'node-red';
-import type { AccountCredentials, AccountDef, AccountNode } from './types';
+import type { AccountDef, AccountNode, AccountNodeCredentials } from './types';
 import { AccountRuntime } from '../providers/account';
 import { PROVIDERS } from '../providers/types';
 import { capabilitiesOf } from '../providers/factory';
-import { AccountBudget } from '../dispatch/request-budget';
+import { LocalCoordination, RedisCoordination, type Coordination } from '../coordination/coordination';
+import { REDIS_DEFAULTS } from '../coordination/redis-connection';
 import { DEFAULT_GENESYS_REGION } from '../providers/genesys-regions';
 import { systemClock } from '../util/clock';
 import { nodeLogger } from './node-logger';
@@ -20,6 +21,9 @@ export = function (RED: NodeAPI) {
   registerAccountAdminRoutes(RED);
   registerOptOutRoutes(RED);
   const userDir = (RED.settings as { userDir?: string }).userDir;
+  // TEST ONLY: `settings.agentlessSms.budgetWindowMs` shortens the budget's 60 s window so runtime tests
+  // of "never more than N per window" take seconds. Not a product setting.
+  const testWindowMs = (RED.settings as { agentlessSms?: { budgetWindowMs?: number } }).agentlessSms?.budgetWindowMs;
 
   function AgentlessAccountNode(this: AccountNode, config: AccountDef) {
     RED.nodes.createNode(this, config);
@@ -27,7 +31,28 @@ export = function (RED: NodeAPI) {
     const creds = this.credentials ?? {};
     // One budget per tenant: every sender and status poll on this account draws from it.
     const rpm = Number(config.requestsPerMinute) > 0 ? Number(config.requestsPerMinute) : capabilitiesOf(provider).defaultRequestsPerMinute;
-    const budget = new AccountBudget({ requestsPerMinute: rpm, clock: systemClock });
+    const windowMs = Number(testWindowMs) > 0 ? Number(testWindowMs) : undefined;
+    const logger = nodeLogger(this);
+    let coordination: Coordination;
+    if (config.coordination === 'redis') {
+      const lease = Number(config.redisLease);
+      coordination = new RedisCoordination(
+        this.id,
+        {
+          url: (config.redisUrl || '').trim() || 'redis://127.0.0.1:6379',
+          password: creds.redisPassword || undefined,
+          keyPrefix: config.redisKeyPrefix || REDIS_DEFAULTS.keyPrefix,
+          tls: config.redisTls === true,
+          leaseMs: lease > 0 ? Math.max(1000, lease * 1000) : REDIS_DEFAULTS.leaseMs,
+          whenDown: config.redisWhenDown === 'hold' ? 'hold' : 'fail',
+        },
+        { requestsPerMinute: rpm, windowMs },
+        { clock: systemClock, logger },
+      );
+    } else {
+      coordination = new LocalCoordination({ requestsPerMinute: rpm, windowMs }, systemClock);
+    }
+    const budget = coordination.budget;
     this.runtime = new AccountRuntime(
       {
         provider,
@@ -47,7 +72,12 @@ export = function (RED: NodeAPI) {
       },
       budget,
       // The opt-out list lives under the account's id in the user directory (memory only without one).
-      { clock: systemClock, logger: nodeLogger(this), optOutFile: userDir ? optOutFile(userDir, this.id) : null },
+      {
+        clock: systemClock,
+        logger,
+        optOutFile: userDir ? optOutFile(userDir, this.id) : null,
+        ...(coordination.mode === 'redis' ? { coordination } : {}),
+      },
     );
     if (provider === 'sandbox') {
       this.runtime.sandboxUrl().then(
@@ -57,11 +87,12 @@ export = function (RED: NodeAPI) {
     }
     this.on('close', (_removed: boolean, done: () => void) => {
       budget.close();
-      this.runtime.close().then(done, done);
+      const closeCoordination = () => coordination.close().then(done, done);
+      this.runtime.close().then(closeCoordination, closeCoordination);
     });
   }
 
-  RED.nodes.registerType<AccountNode, AccountDef, {}, AccountCredentials>('agentless-account', AgentlessAccountNode, {
+  RED.nodes.registerType<AccountNode, AccountDef, {}, AccountNodeCredentials>('agentless-account', AgentlessAccountNode, {
     credentials: {
       clientId: { type: 'text' },
       clientSecret: { type: 'password' },
@@ -69,6 +100,7 @@ export = function (RED: NodeAPI) {
       password: { type: 'password' },
       accessToken: { type: 'password' },
       sandboxCallbackSecret: { type: 'password' },
+      redisPassword: { type: 'password' },
     },
   });
 };

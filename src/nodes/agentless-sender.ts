@@ -68,7 +68,7 @@ export = function (RED: NodeAPI) {
           ucs2Mode: config.ucs2Mode ?? C.ucs2Mode,
         },
       },
-      { clock: systemClock, logger: nodeLogger(this), storeDir, complianceClock: testClock(RED) },
+      { clock: systemClock, logger: nodeLogger(this), storeDir, complianceClock: testClock(RED), senderId: this.id },
     );
     if (this.runtime.configError) this.error(this.runtime.configError.message);
     this.on('close', (_removed: boolean, done: () => void) => {

@@ -6,7 +6,7 @@ import os from 'os';
 import path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { systemClock } from '../util/clock';
-import { WebhookEventStore } from '../webhook/event-store';
+import { WebhookEventStore, type EventClaimStore } from '../webhook/event-store';
 import { PathInUseError, RouteRegistry, normalizeRoutePath, type ExpressLikeApp } from '../webhook/route-registry';
 import { AUTH_MODES, DEFAULT_TOLERANCE_SEC, type AuthMode } from '../webhook/signature';
 import { DEFAULT_MAX_DEPTH, WebhookReceiver, type ReceiverStats } from '../webhook/receiver';
@@ -54,17 +54,25 @@ export = function (RED: NodeAPI) {
     // node (yellow) and in the dialog rather than as a log warning on every deploy.
     const noSecret = auth !== 'none' && !node.credentials?.secret;
 
-    // Durable dedupe state is per node id, in the user directory, so it survives restarts and redeploys.
-    const dir = path.join(settings.userDir || path.join(os.tmpdir(), 'agentless-sms'), 'agentless-sms', 'webhooks');
-    const store = WebhookEventStore.open(path.join(dir, `${node.id.replace(/[^\w.-]/g, '_')}.jsonl`), { clock: systemClock });
+    const account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
+    if (config.account && !account?.runtime) node.warn(RED._(`${TYPE}.errors.no-account`));
+    const accountRuntime = account?.runtime;
+
+    // An account with Redis coordination shares the dedupe state between instances: an event posted to
+    // two of them is emitted once. Otherwise it is per node id, in the user directory, so it survives
+    // restarts and redeploys.
+    const shared = accountRuntime?.coordination?.eventStore(node.id) ?? null;
+    let store: Promise<EventClaimStore>;
+    if (shared) {
+      store = Promise.resolve(shared);
+    } else {
+      const dir = path.join(settings.userDir || path.join(os.tmpdir(), 'agentless-sms'), 'agentless-sms', 'webhooks');
+      store = WebhookEventStore.open(path.join(dir, `${node.id.replace(/[^\w.-]/g, '_')}.jsonl`), { clock: systemClock });
+    }
     store.catch((err: Error) => {
       node.error(RED._(`${TYPE}.errors.store`, { error: err.message }));
       node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.store-failed` });
     });
-
-    const account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
-    if (config.account && !account?.runtime) node.warn(RED._(`${TYPE}.errors.no-account`));
-    const accountRuntime = account?.runtime;
 
     let statusTimer: NodeJS.Timeout | null = null;
     const showStatus = (s: ReceiverStats): void => {

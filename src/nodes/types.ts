@@ -12,11 +12,22 @@ export interface AccountDef extends NodeDef {
   requestsPerMinute: string | number;
   sandboxPort: string | number;
   sandboxCallbackUrl?: string;
+  /** 'local' (default) or 'redis': see src/coordination. */
+  coordination?: 'local' | 'redis';
+  redisUrl?: string;
+  redisKeyPrefix?: string;
+  redisTls?: boolean;
+  /** Seconds a dead instance's claim on a job lasts before another instance takes the job over. */
+  redisLease?: string | number;
+  redisWhenDown?: 'fail' | 'hold';
 }
 
 export type { AccountCredentials } from '../providers/types';
 
-export interface AccountNode extends Node<AccountCredentials> {
+/** The account node's credentials: the platform's, plus the Redis password of the coordination option. */
+export type AccountNodeCredentials = import('../providers/types').AccountCredentials & { redisPassword?: string };
+
+export interface AccountNode extends Node<AccountNodeCredentials> {
   runtime: AccountRuntime;
 }
 

@@ -8,7 +8,8 @@ import type { Logger } from '../util/logger';
 import { createProvider, ProviderHandle, SandboxSettings } from './factory';
 import type { AccountCredentials, AccountSettings, Provider, RequestBudget, StatusResult } from './types';
 import { PollScheduler } from '../status/poll-scheduler';
-import { OptOutStore } from '../compliance/opt-out-store';
+import { OptOutStore, type OptOutList } from '../compliance/opt-out-store';
+import type { Coordination } from '../coordination/coordination';
 
 export class AccountRuntime {
   private handle: Promise<ProviderHandle> | null = null;
@@ -19,7 +20,7 @@ export class AccountRuntime {
     readonly settings: AccountSettings & SandboxSettings,
     private readonly credentials: AccountCredentials,
     readonly budget: RequestBudget,
-    private readonly deps: { clock: Clock; logger: Logger; optOutFile?: string | null },
+    private readonly deps: { clock: Clock; logger: Logger; optOutFile?: string | null; coordination?: Coordination },
   ) {}
 
   /** The provider, created on first use; a failed creation is retried on the next call. */
@@ -66,16 +67,21 @@ export class AccountRuntime {
     return this.handle;
   }
 
-  private optOuts: Promise<OptOutStore> | null = null;
+  private optOuts: Promise<OptOutList> | null = null;
+
+  /** How this account's instances coordinate (absent: local, as before coordination existed). */
+  get coordination(): Coordination | undefined {
+    return this.deps.coordination;
+  }
 
   /**
    * The tenant's opt-out list (compliance), opened on first use; every sender and webhook receiver of
    * the account shares it. A failed open is retried on the next call.
    */
-  optOutStore(): Promise<OptOutStore> {
+  optOutStore(): Promise<OptOutList> {
     if (!this.optOuts) {
       if (this.closed) return Promise.reject(new SmsError('closed', 'the account is being closed (redeploy or shutdown)'));
-      this.optOuts = OptOutStore.open(this.deps.optOutFile ?? null, { clock: this.deps.clock });
+      this.optOuts = this.deps.coordination?.optOutStore() ?? OptOutStore.open(this.deps.optOutFile ?? null, { clock: this.deps.clock });
       this.optOuts.catch(() => {
         this.optOuts = null;
       });

@@ -69,7 +69,7 @@ export class SenderRuntime {
   constructor(
     readonly account: AccountRuntime | null,
     settings: SenderSettings,
-    deps: { clock: Clock; logger: Logger; storeDir: string | null; complianceClock?: Clock },
+    deps: { clock: Clock; logger: Logger; storeDir: string | null; complianceClock?: Clock; senderId?: string },
   ) {
     this.settings = settings;
     this.clock = deps.clock;
@@ -81,6 +81,15 @@ export class SenderRuntime {
       if (settings.fromAddress) this.profile.fromAddress = normalizeSender(settings.fromAddress);
       this.profile.defaultCountry = validateDefaultCountry(settings.defaultCountry);
       this.compliance = new CompliancePolicy(settings.compliance ?? {});
+      // With Redis coordination the queue and the idempotency keys are shared by every instance.
+      const shared = account.coordination?.senderStores(deps.senderId ?? 'sender', {
+        queueLimit: settings.queueLimit,
+        maxInFlight: 1,
+        ratePerSecond: settings.ratePerSecond,
+        burst: settings.burst,
+        idempotencyRetentionMs: settings.idempotencyRetentionMs,
+        logger: deps.logger,
+      });
       this.dispatcher = new Dispatcher(() => account.provider(), account.budget, {
         storeDir: deps.storeDir,
         ratePerSecond: settings.ratePerSecond,
@@ -102,6 +111,7 @@ export class SenderRuntime {
         clock: deps.clock,
         logger: deps.logger,
         gate: (job) => this.dispatchGate(job),
+        ...(shared ? { queueStore: shared.queueStore, idempotencyStore: shared.idempotencyStore } : {}),
       });
       void this.dispatcher.start();
     } catch (err) {
@@ -119,6 +129,15 @@ export class SenderRuntime {
     if (!policy) return null;
     const needsList = policy.settings.optOutCheck && this.account !== null;
     const list = needsList ? await this.account!.optOutStore() : null;
+    if (list?.refresh) {
+      try {
+        // A shared list: a STOP taken by another instance a moment ago must count.
+        await list.refresh(job.message.to);
+      } catch {
+        // Not knowing is no licence to text: ask again shortly.
+        return { holdUntil: this.clock.now() + 1000 };
+      }
+    }
     const now = this.complianceClock.now();
     const d = policy.checkDispatch(job.message.to, list, now);
     if ('fail' in d) return d.fail;

@@ -37,9 +37,18 @@ export type Claim =
   /** Taken now: `advanced[i]` tells whether update i moved its message forward; `committed` resolves once durable. */
   | { duplicate: false; advanced: boolean[]; committed: Promise<void> };
 
+/**
+ * What the receiver needs: `WebhookEventStore` (local file) or the Redis store shared by every instance
+ * (src/coordination), whose claim is decided by Redis and so answers asynchronously.
+ */
+export interface EventClaimStore {
+  claim(eventId: string, updates: { id: string; status: SmsStatus }[]): Claim | Promise<Claim>;
+  close(): Promise<void>;
+}
+
 const DAY = 24 * 3600 * 1000;
 
-export class WebhookEventStore {
+export class WebhookEventStore implements EventClaimStore {
   private readonly events = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<boolean>>();
   private readonly messages = new Map<string, { s: SmsStatus; t: number }>();

@@ -16,7 +16,7 @@ import { isAcceptableJsonRequest, readBoundedBody } from './raw-body';
 import { parseBodySafely } from './safe-json';
 import { verifyRequest, type AuthConfig } from './signature';
 import { normalizeEvent, type InboundMessage, type StatusUpdate } from './normalize';
-import type { WebhookEventStore } from './event-store';
+import type { EventClaimStore } from './event-store';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
 export const DEFAULT_MAX_DEPTH = 32;
@@ -68,7 +68,7 @@ export interface ReceiverStats {
 
 export interface ReceiverDeps {
   /** Resolves to the durable store; requests wait for it (and get 500 if it cannot be opened). */
-  store: Promise<WebhookEventStore>;
+  store: Promise<EventClaimStore>;
   emit: (e: Emission) => void;
   clock?: Clock;
   logger?: Logger;
@@ -173,7 +173,9 @@ export class WebhookReceiver {
     }
 
     const store = await this.deps.store;
-    const claim = store.claim(eventId, n.updates);
+    const found = store.claim(eventId, n.updates);
+    // The local store decides synchronously; only a shared store is awaited.
+    const claim = found instanceof Promise ? await found : found;
     if (claim.duplicate) {
       const ok = await claim.settled;
       if (!ok) return this.reject(res, { status: 500, body: { error: 'not_recorded' } }, 'store_unavailable');
@@ -223,7 +225,8 @@ export class WebhookReceiver {
   /** An authenticated body we cannot use: recorded (so retries are not re-reported), answered 4xx, dead-lettered. */
   private async takeInvalid(res: ServerResponse, eventId: string, status: 400 | 422, reason: string, msg: WebhookMsg): Promise<void> {
     const store = await this.deps.store;
-    const claim = store.claim(eventId, []);
+    const found = store.claim(eventId, []);
+    const claim = found instanceof Promise ? await found : found;
     if (claim.duplicate) {
       this.stats.duplicates++;
       this.respond(res, { status: 200, body: { status: 'duplicate' } });

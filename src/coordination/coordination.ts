@@ -1,0 +1,150 @@
+/**
+ * How the instances of one account coordinate. `local` (the default): everything in this process and
+ * in the user directory, exactly as without this module (the stores are the ones the nodes create
+ * themselves). `redis`: the account's request budget and 429 pauses, each sender's queue and
+ * idempotency keys, webhook event dedupe and the opt-out list live in Redis and are shared by every
+ * Node-RED instance that runs the same flows against the same Redis.
+ */
+import { AccountBudget, type SharedBudget } from '../dispatch/request-budget';
+import type { SenderQueueStore } from '../dispatch/send-queue';
+import type { IdempotencyKeys } from '../dispatch/idempotency-store';
+import type { EventClaimStore } from '../webhook/event-store';
+import type { OptOutList } from '../compliance/opt-out-store';
+import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
+import { RedisLink, safeName, type RedisSettings } from './redis-connection';
+import { RedisBudget } from './redis-budget';
+import { RedisSendQueue } from './redis-send-queue';
+import { RedisIdempotencyStore } from './redis-idempotency-store';
+import { RedisEventStore } from './redis-event-store';
+import { RedisOptOutStore } from './redis-opt-out-store';
+
+export type CoordinationMode = 'local' | 'redis';
+
+export interface BudgetSettings {
+  requestsPerMinute: number;
+  /** Only tests shorten it. */
+  windowMs?: number;
+}
+
+export interface SenderStoreSettings {
+  queueLimit: number;
+  maxInFlight: number;
+  ratePerSecond: number;
+  burst: number;
+  idempotencyRetentionMs: number;
+  logger: Logger;
+}
+
+export interface SharedSenderStores {
+  queueStore: SenderQueueStore;
+  idempotencyStore: IdempotencyKeys;
+}
+
+export interface Coordination {
+  readonly mode: CoordinationMode;
+  /** The account's request budget (shared by every instance with Redis). */
+  readonly budget: SharedBudget;
+  /** A sender's queue and idempotency stores; null: the sender keeps its local ones. */
+  senderStores(senderId: string, s: SenderStoreSettings): SharedSenderStores | null;
+  /** A webhook receiver's event store; null: the receiver keeps its local one. */
+  eventStore(receiverId: string): EventClaimStore | null;
+  /** The account's opt-out list; null: the account keeps its local one. */
+  optOutStore(): Promise<OptOutList> | null;
+  /** False while the shared store is unreachable (always true for local). */
+  readonly ok: boolean;
+  onStatus(fn: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export class LocalCoordination implements Coordination {
+  readonly mode = 'local' as const;
+  readonly budget: AccountBudget;
+  readonly ok = true;
+
+  constructor(budget: BudgetSettings, clock: Clock) {
+    this.budget = new AccountBudget({ requestsPerMinute: budget.requestsPerMinute, clock, windowMs: budget.windowMs });
+  }
+
+  senderStores(): null {
+    return null;
+  }
+  eventStore(): null {
+    return null;
+  }
+  optOutStore(): null {
+    return null;
+  }
+  onStatus(): () => void {
+    return () => {};
+  }
+  async close(): Promise<void> {
+    this.budget.close();
+  }
+}
+
+export class RedisCoordination implements Coordination {
+  readonly mode = 'redis' as const;
+  readonly budget: RedisBudget;
+  readonly link: RedisLink;
+  /** Every key of this account starts with it: `<prefix><accountId>:`. */
+  readonly keys: string;
+  private optOuts: Promise<OptOutList> | null = null;
+
+  constructor(
+    accountId: string,
+    private readonly settings: RedisSettings,
+    budget: BudgetSettings,
+    private readonly deps: { clock: Clock; logger: Logger },
+  ) {
+    this.link = new RedisLink(settings, deps.logger);
+    this.keys = `${settings.keyPrefix}${safeName(accountId)}:`;
+    this.budget = new RedisBudget(this.link, { requestsPerMinute: budget.requestsPerMinute, windowMs: budget.windowMs, keys: this.keys, clock: deps.clock });
+  }
+
+  get ok(): boolean {
+    return this.link.ok;
+  }
+
+  onStatus(fn: () => void): () => void {
+    return this.link.onStatus(fn);
+  }
+
+  senderStores(senderId: string, s: SenderStoreSettings): SharedSenderStores {
+    const burst = Math.max(1, Math.floor(s.burst));
+    return {
+      queueStore: new RedisSendQueue(this.link, {
+        // BullMQ keys: '<prefix><accountId>:queue:<name>:...' (its names must not contain ':').
+        prefix: `${this.keys}queue`,
+        name: `sender-${safeName(senderId)}`,
+        limit: s.queueLimit,
+        concurrency: s.maxInFlight,
+        leaseMs: this.settings.leaseMs,
+        whenDown: this.settings.whenDown,
+        pace: { max: burst, duration: Math.max(1, Math.round((burst * 1000) / s.ratePerSecond)) },
+        logger: s.logger,
+      }),
+      idempotencyStore: new RedisIdempotencyStore(this.link, `${this.keys}idempotency:${safeName(senderId)}:`, s.idempotencyRetentionMs),
+    };
+  }
+
+  eventStore(receiverId: string): EventClaimStore {
+    return new RedisEventStore(this.link, `${this.keys}webhook:${safeName(receiverId)}:`);
+  }
+
+  optOutStore(): Promise<OptOutList> {
+    if (!this.optOuts) {
+      this.optOuts = RedisOptOutStore.open(this.link, this.keys, this.deps.clock);
+      this.optOuts.catch(() => {
+        this.optOuts = null;
+      });
+    }
+    return this.optOuts;
+  }
+
+  async close(): Promise<void> {
+    this.budget.close();
+    await this.optOuts?.then((s) => s.close()).catch(() => {});
+    await this.link.close();
+  }
+}
