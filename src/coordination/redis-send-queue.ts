@@ -20,6 +20,7 @@
  *   `started` mark.
  */
 import { Queue, Worker, WaitingError, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { SmsError } from '../util/errors';
 import type { Logger } from '../util/logger';
 import { toStorable, type SendJob, type StoredOutcome } from '../dispatch/job';
@@ -63,12 +64,19 @@ export class RedisSendQueue implements SenderQueueStore {
   private arrive: ((e: QueueEntry) => void) | null = null;
   private closed = false;
   private lastWorkerError = '';
+  /** BullMQ 6 takes client instances; they are ours to close. */
+  private readonly clients: Redis[] = [];
 
   constructor(
     private readonly link: RedisLink,
     private readonly o: RedisSendQueueOptions,
   ) {
-    this.queue = new Queue<JobData>(o.name, { connection: { ...link.options, enableOfflineQueue: false, maxRetriesPerRequest: 1 }, prefix: o.prefix });
+    const client = new Redis({ ...link.options, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    client.on('error', () => {
+      /* seen through the account's connection status */
+    });
+    this.clients.push(client);
+    this.queue = new Queue<JobData>(o.name, { connection: client, prefix: o.prefix });
     this.queue.on('error', () => {
       /* seen through the account's connection status */
     });
@@ -76,8 +84,14 @@ export class RedisSendQueue implements SenderQueueStore {
 
   async open(): Promise<QueueEntry[]> {
     if (this.worker || this.closed) return [];
+    // Blocking commands need a connection that never gives up a request (BullMQ's requirement).
+    const client = new Redis({ ...this.link.options, maxRetriesPerRequest: null });
+    client.on('error', () => {
+      /* seen through the account's connection status */
+    });
+    this.clients.push(client);
     const worker = new Worker<JobData>(this.o.name, (job, token) => this.process(job, token ?? ''), {
-      connection: { ...this.link.options, maxRetriesPerRequest: null },
+      connection: client,
       prefix: this.o.prefix,
       concurrency: Math.max(1, this.o.concurrency),
       lockDuration: this.o.leaseMs,
@@ -132,7 +146,7 @@ export class RedisSendQueue implements SenderQueueStore {
       }
     }
     try {
-      const count = await this.queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized', 'paused');
+      const count = await this.queue.getJobCountByTypes('waiting', 'active', 'delayed', 'prioritized');
       if (count >= this.o.limit) throw new SmsError('queue_full', `The send queue is full (${this.o.limit} messages)`, { retryable: true });
       const data: JobData = { job: toStorable(job) as SendJob, started: false, attempts: job.attempts };
       await this.queue.add('send', data, { jobId: job.id, removeOnComplete: true, removeOnFail: true });
@@ -205,6 +219,7 @@ export class RedisSendQueue implements SenderQueueStore {
     }
     await Promise.race([this.queue.close().catch(() => {}), new Promise<void>((r) => setTimeout(r, 1000).unref())]);
     await this.queue.disconnect().catch(() => {});
+    for (const c of this.clients.splice(0)) c.disconnect();
   }
 
   /** The worker's processor: the job is this instance's until `markDone` or `release`. */
