@@ -3,6 +3,8 @@
  * capture nodes on every output and wait for messages.
  */
 import helper from 'node-red-node-test-helper';
+import fs from 'fs';
+import os from 'os';
 import path from 'path';
 import { SandboxServer, type SandboxOptions } from '../../src/sandbox/server';
 
@@ -82,10 +84,11 @@ export async function loadSendFlow(flow: Msg[], credentials: Record<string, unkn
 
 /**
  * Mocha hooks for node tests against a standalone sandbox on loopback: the server lives for the whole
- * describe block, is reset before each test, and each test gets a fresh runtime.
+ * describe block, is reset before each test, and each test gets a fresh runtime. With `userDir`, each
+ * test also gets a fresh Node-RED user directory (durable queues, opt-out lists), removed afterwards.
  */
-export function useLoopbackSandbox(opts: SandboxOptions): { server: SandboxServer; url: string } {
-  const ctx = { server: new SandboxServer(opts), url: '' };
+export function useLoopbackSandbox(opts: SandboxOptions, runtime: { userDir?: boolean } = {}): { server: SandboxServer; url: string; userDir: string } {
+  const ctx = { server: new SandboxServer(opts), url: '', userDir: '' };
   before(async function () {
     ctx.url = await ctx.server.start();
   });
@@ -94,11 +97,16 @@ export function useLoopbackSandbox(opts: SandboxOptions): { server: SandboxServe
   });
   beforeEach(function (done) {
     ctx.server.reset();
+    if (runtime.userDir) {
+      ctx.userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agentless-node-test-'));
+      helper.settings({ userDir: ctx.userDir });
+    }
     helper.startServer(done);
   });
   afterEach(async function () {
     await helper.unload();
     await new Promise((r) => helper.stopServer(r));
+    if (ctx.userDir) fs.rmSync(ctx.userDir, { recursive: true, force: true });
   });
   return ctx;
 }

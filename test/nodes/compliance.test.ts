@@ -4,13 +4,11 @@
  * receiver blocks the next send; quiet hours hold a message (also across a restart) until the window opens.
  */
 import fs from 'fs';
-import os from 'os';
 import path from 'path';
 import should from 'should';
 import request from 'supertest';
-import { SandboxServer } from '../../src/sandbox/server';
 import { signStandardWebhook } from '../../src/webhook/signature';
-import { ALL_NODES, Capture, helper, sendFlow, sleep, type Msg } from '../helpers/flow';
+import { ALL_NODES, Capture, helper, sendFlow, sleep, type Msg, useLoopbackSandbox } from '../helpers/flow';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const receiverModule = require('../../nodes/nodes/agentless-webhook-receiver.js');
@@ -26,31 +24,10 @@ function receiver(RED: { httpNode: typeof httpNode }) {
 
 describe('compliance gates through send-sms', function () {
   this.timeout(20_000);
-  let server: SandboxServer;
-  let url: string;
-  let userDir: string;
+  const sandbox = useLoopbackSandbox({ credentials: CREDS, queuedToSentMs: 10_000, sentToFinalMs: 10_000 }, { userDir: true });
 
-  before(async function () {
-    server = new SandboxServer({ credentials: CREDS, queuedToSentMs: 10_000, sentToFinalMs: 10_000 });
-    url = await server.start();
-  });
-  after(async function () {
-    await server.stop();
-  });
-  beforeEach(function (done) {
-    server.reset();
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agentless-compliance-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
-
-  const account = () => ({ provider: 'genesys-cloud', apiBaseUrl: url, authBaseUrl: url });
-  const sent = () => server.state.messages.map((m) => m.textBody);
+  const account = () => ({ provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url });
+  const sent = () => sandbox.server.state.messages.map((m) => m.textBody);
 
   function flow(sender: Record<string, unknown> = {}): Msg[] {
     return [
@@ -80,7 +57,7 @@ describe('compliance gates through send-sms', function () {
     const [event] = await other.wait(1);
     event.sms.should.containDeep({ direction: 'inbound', keyword: 'STOP', optedOut: true, from: '+1 (202) 555-0123' });
     // Durable before the ack: the list file holds the number.
-    fs.readFileSync(path.join(userDir, 'agentless-sms', 'accounts', 'acct', 'opt-outs.jsonl'), 'utf8').should.match(/\+12025550123/);
+    fs.readFileSync(path.join(sandbox.userDir, 'agentless-sms', 'accounts', 'acct', 'opt-outs.jsonl'), 'utf8').should.match(/\+12025550123/);
 
     send.receive({ to: TO, payload: 'promo' });
     const [refused] = await fail.wait(1);
@@ -162,7 +139,7 @@ describe('compliance gates through send-sms', function () {
     const opensAt = Date.parse('2024-01-15T14:00:00Z');
     const realStart = Date.now();
     const complianceClock = { now: () => opensAt - 2500 + (Date.now() - realStart) };
-    helper.settings({ userDir, agentlessSms: { complianceClock } });
+    helper.settings({ userDir: sandbox.userDir, agentlessSms: { complianceClock } });
     const sender = { quietHours: true, quietStart: '08:00', quietEnd: '21:00', timeZone: 'America/Chicago', quietAction: 'hold' };
     const first = await load(sender);
     first.send.receive({ to: TO, payload: 'good morning' });
@@ -180,8 +157,8 @@ describe('compliance gates through send-sms', function () {
     const [m] = await second.ok.wait(1, 6000);
     sent().should.eql(['good morning']);
     m.sms.compliance.heldUntil.should.equal('2024-01-15T14:00:00.000Z');
-    const sentAt = server.requests.filter((r) => r.path.endsWith('/agentless'))[0].at;
+    const sentAt = sandbox.server.requests.filter((r) => r.path.endsWith('/agentless'))[0].at;
     should(complianceClock.now() - (Date.now() - sentAt)).be.aboveOrEqual(opensAt - 50);
-    helper.settings({ userDir });
+    helper.settings({ userDir: sandbox.userDir });
   });
 });

@@ -3,41 +3,18 @@
  * pace, 429 pauses, retries, ambiguous sends, idempotency, the bounded queue, and redeploys.
  */
 import fs from 'fs';
-import os from 'os';
 import path from 'path';
 import should from 'should';
-import { SandboxServer } from '../../src/sandbox/server';
-import { helper, loadSendFlow, sendFlow, sleep } from '../helpers/flow';
+import { helper, loadSendFlow, sendFlow, sleep, useLoopbackSandbox } from '../helpers/flow';
 
 const CREDS = { clientId: 'client-1', clientSecret: 'secret-1' };
 
 describe('dispatch through send-sms', function () {
   this.timeout(30_000);
-  let server: SandboxServer;
-  let url: string;
-  let userDir: string;
+  const sandbox = useLoopbackSandbox({ credentials: CREDS, queuedToSentMs: 10_000, sentToFinalMs: 10_000 }, { userDir: true });
 
-  before(async function () {
-    server = new SandboxServer({ credentials: CREDS, queuedToSentMs: 10_000, sentToFinalMs: 10_000 });
-    url = await server.start();
-  });
-  after(async function () {
-    await server.stop();
-  });
-  beforeEach(function (done) {
-    server.reset();
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agentless-dispatch-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await new Promise((r) => helper.stopServer(r));
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
-
-  const account = () => ({ provider: 'genesys-cloud', apiBaseUrl: url, authBaseUrl: url });
-  const sends = () => server.requests.filter((r) => r.path.endsWith('/agentless'));
+  const account = () => ({ provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url });
+  const sends = () => sandbox.server.requests.filter((r) => r.path.endsWith('/agentless'));
 
   /** Largest number of timestamps inside any window of `ms` (sliding, anchored at each request). */
   function maxInWindow(times: number[], ms: number): number {
@@ -63,11 +40,11 @@ describe('dispatch through send-sms', function () {
 
   it('pauses the account on 429 + Retry-After and sends each message exactly once', async function () {
     const { send, ok, fail } = await loadSendFlow(sendFlow(account(), { ratePerSecond: 50, burst: 10 }), { acct: CREDS });
-    server.control({ faults: [{ status: 429, count: 3, retryAfter: 1, path: 'agentless' }] });
+    sandbox.server.control({ faults: [{ status: 429, count: 3, retryAfter: 1, path: 'agentless' }] });
     for (let i = 0; i < 10; i++) send.receive({ to: '+12025550123', payload: `storm ${i}` });
     await ok.wait(10, 15_000);
     fail.msgs.should.be.empty();
-    const texts = server.state.messages.map((m) => m.textBody).sort();
+    const texts = sandbox.server.state.messages.map((m) => m.textBody).sort();
     texts.should.eql(Array.from({ length: 10 }, (_, i) => `storm ${i}`).sort());
     const reqs = sends();
     const limited = reqs.filter((r) => r.status === 429);
@@ -81,25 +58,25 @@ describe('dispatch through send-sms', function () {
 
   it('fails with rate_limited when Retry-After is longer than the cap', async function () {
     const { send, fail } = await loadSendFlow(sendFlow(account(), { retryAfterCap: 2 }), { acct: CREDS });
-    server.control({ faults: [{ status: 429, count: 1, retryAfter: 3600, path: 'agentless' }] });
+    sandbox.server.control({ faults: [{ status: 429, count: 1, retryAfter: 3600, path: 'agentless' }] });
     send.receive({ to: '+12025550123', payload: 'later' });
     const [msg] = await fail.wait(1);
     msg.error.code.should.equal('rate_limited');
-    server.state.messages.should.be.empty();
+    sandbox.server.state.messages.should.be.empty();
   });
 
   it('retries 503 with backoff and succeeds', async function () {
     const { send, ok } = await loadSendFlow(sendFlow(account()), { acct: CREDS });
-    server.control({ faults: [{ status: 503, count: 2, path: 'agentless' }] });
+    sandbox.server.control({ faults: [{ status: 503, count: 2, path: 'agentless' }] });
     send.receive({ to: '+12025550123', payload: 'eventually' });
     const [msg] = await ok.wait(1, 10_000);
     msg.sms.attempts.should.equal(3);
-    server.state.messages.should.have.length(1);
+    sandbox.server.state.messages.should.have.length(1);
   });
 
   it('does not retry a 400', async function () {
     const { send, fail } = await loadSendFlow(sendFlow(account()), { acct: CREDS });
-    server.control({ faults: [{ status: 400, count: 1, path: 'agentless' }] });
+    sandbox.server.control({ faults: [{ status: 400, count: 1, path: 'agentless' }] });
     send.receive({ to: '+12025550123', payload: 'refused' });
     const [msg] = await fail.wait(1);
     msg.error.should.containDeep({ code: 'provider_rejected', httpStatus: 400, retryable: false });
@@ -109,22 +86,22 @@ describe('dispatch through send-sms', function () {
 
   it('reports a reset after the request was processed as ambiguous_send and does not resend it', async function () {
     const { send, fail, ok } = await loadSendFlow(sendFlow(account()), { acct: CREDS });
-    server.control({ faults: [{ status: 0, count: 1, process: true, path: 'agentless' }] });
+    sandbox.server.control({ faults: [{ status: 0, count: 1, process: true, path: 'agentless' }] });
     send.receive({ to: '+12025550123', payload: 'maybe sent' });
     const [msg] = await fail.wait(1);
     msg.error.code.should.equal('ambiguous_send');
     await sleep(300);
     ok.msgs.should.be.empty();
-    server.state.messages.should.have.length(1);
+    sandbox.server.state.messages.should.have.length(1);
   });
 
   it('resends an ambiguous send when the sender allows at-least-once', async function () {
     const { send, ok } = await loadSendFlow(sendFlow(account(), { resendAmbiguous: true }), { acct: CREDS });
-    server.control({ faults: [{ status: 0, count: 1, process: true, path: 'agentless' }] });
+    sandbox.server.control({ faults: [{ status: 0, count: 1, process: true, path: 'agentless' }] });
     send.receive({ to: '+12025550123', payload: 'at least once' });
     const [msg] = await ok.wait(1, 10_000);
     msg.sms.attempts.should.equal(2);
-    server.state.messages.should.have.length(2);
+    sandbox.server.state.messages.should.have.length(2);
   });
 
   it('sends an idempotency key once and answers the repeat with the first result', async function () {
@@ -136,7 +113,7 @@ describe('dispatch through send-sms', function () {
     should(first.sms.duplicate).be.undefined();
     second.sms.duplicate.should.be.true();
     second.sms.id.should.equal(first.sms.id);
-    server.state.messages.should.have.length(1);
+    sandbox.server.state.messages.should.have.length(1);
   });
 
   it('answers queue_full for messages beyond the limit and keeps the older ones', async function () {
@@ -158,45 +135,45 @@ describe('dispatch through send-sms', function () {
     await run.ok.wait(2, 5000);
     const firstOk = run.ok.msgs.length;
     await helper.unload();
-    const stored = server.state.messages.length;
+    const stored = sandbox.server.state.messages.length;
     stored.should.be.below(12);
     run = await loadSendFlow(flow, { acct: CREDS });
     const rest = await run.ok.wait(12 - firstOk, 10_000);
     run.fail.msgs.should.be.empty();
     // After the restart the messages come back from the store, in order, with their properties.
     rest.map((m) => m.n).should.eql(rest.map((m) => m.n).sort((a, b) => a - b));
-    const texts = server.state.messages.map((m) => m.textBody);
+    const texts = sandbox.server.state.messages.map((m) => m.textBody);
     new Set(texts).size.should.equal(texts.length);
     texts.length.should.equal(12);
   });
 
   it('answers store_unavailable when the queue cannot be written, and sends nothing', async function () {
     // Root ignores file permissions, so make the store path impossible instead: a file where a directory must be.
-    fs.writeFileSync(path.join(userDir, 'agentless-sms'), 'not a directory');
+    fs.writeFileSync(path.join(sandbox.userDir, 'agentless-sms'), 'not a directory');
     const { send, ok, fail } = await loadSendFlow(sendFlow(account()), { acct: CREDS });
     send.receive({ to: '+12025550123', payload: 'nowhere to keep it' });
     const [msg] = await fail.wait(1);
     msg.error.code.should.equal('store_unavailable');
     ok.msgs.should.be.empty();
-    server.state.messages.should.be.empty();
+    sandbox.server.state.messages.should.be.empty();
   });
 
   it('keeps one request in flight by default and up to `concurrency` when raised', async function () {
-    server.control({ latencyMs: 80 });
+    sandbox.server.control({ latencyMs: 80 });
     try {
       let run = await loadSendFlow(sendFlow(account(), { ratePerSecond: 100, burst: 20 }), { acct: CREDS });
       for (let i = 0; i < 10; i++) run.send.receive({ to: '+12025550123', payload: `serial ${i}` });
       await run.ok.wait(10, 10_000);
-      server.peakInFlight.should.equal(1);
+      sandbox.server.peakInFlight.should.equal(1);
       await helper.unload();
-      server.reset();
+      sandbox.server.reset();
       run = await loadSendFlow(sendFlow(account(), { ratePerSecond: 100, burst: 20, concurrency: 4 }), { acct: CREDS });
       for (let i = 0; i < 20; i++) run.send.receive({ to: '+12025550123', payload: `parallel ${i}` });
       await run.ok.wait(20, 10_000);
-      server.peakInFlight.should.be.within(2, 4);
-      new Set(server.state.messages.map((m) => m.textBody)).size.should.equal(20);
+      sandbox.server.peakInFlight.should.be.within(2, 4);
+      new Set(sandbox.server.state.messages.map((m) => m.textBody)).size.should.equal(20);
     } finally {
-      server.control({ latencyMs: 0 });
+      sandbox.server.control({ latencyMs: 0 });
     }
   });
 });
