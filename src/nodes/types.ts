@@ -1,7 +1,7 @@
 /** Shapes of our config nodes as other nodes see them through RED.nodes.getNode. */
 import type { Node, NodeDef } from 'node-red';
 import type { AccountRuntime } from '../providers/account';
-import type { AccountCredentials, ProviderName } from '../providers/types';
+import type { ProviderName } from '../providers/types';
 import type { SenderRuntime } from '../send/sender';
 
 export interface AccountDef extends NodeDef {

@@ -9,8 +9,8 @@ import { GenesysCloudProvider } from '../../src/providers/genesys-cloud';
 import { SandboxServer } from '../../src/sandbox/server';
 import { systemClock } from '../../src/util/clock';
 import { silentLogger } from '../../src/util/logger';
-import { SmsError } from '../../src/util/errors';
 import type { RequestBudget } from '../../src/providers/types';
+import { failure } from '../helpers/provider-fixtures';
 
 const CREDS = { clientId: 'cid', clientSecret: 'csecret' };
 
@@ -44,15 +44,6 @@ describe('providers/genesys-cloud against the sandbox', function () {
     responses = 0;
   });
 
-  async function expectError(p: Promise<unknown>): Promise<SmsError> {
-    try {
-      await p;
-    } catch (err) {
-      should(err).be.instanceOf(SmsError);
-      return err as SmsError;
-    }
-    throw new Error('expected a rejection');
-  }
 
   it('derives login and API origins from the region', function () {
     const p = new GenesysCloudProvider({ provider: 'genesys-cloud', region: 'mypurecloud.de' }, CREDS, { budget, clock: systemClock, logger: silentLogger });
@@ -102,7 +93,7 @@ describe('providers/genesys-cloud against the sandbox', function () {
     it(`maps HTTP ${status} to ${code}`, async function () {
       const p = make();
       server.control({ faults: [{ status, count: 1, path: 'agentless' }] });
-      const e = await expectError(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));
+      const e = await failure(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));
       e.code.should.equal(code);
       e.httpStatus!.should.equal(status);
       e.retryable.should.equal(retryable);
@@ -115,7 +106,7 @@ describe('providers/genesys-cloud against the sandbox', function () {
   it('turns a 429 into rate_limited with Retry-After and tells the budget', async function () {
     const p = make();
     server.control({ faults: [{ status: 429, count: 1, retryAfter: 7, path: 'agentless' }] });
-    const e = await expectError(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));
+    const e = await failure(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));
     e.code.should.equal('rate_limited');
     e.retryAfterMs!.should.equal(7000);
     limited.should.eql([7000]);
@@ -133,7 +124,7 @@ describe('providers/genesys-cloud against the sandbox', function () {
     const p = make();
     await p.send({ to: '+12025550123', from: '+12025550100', text: 'one' });
     server.control({ faults: [{ status: 401, count: 2, path: 'agentless' }] });
-    const e = await expectError(p.send({ to: '+12025550123', from: '+12025550100', text: 'two' }));
+    const e = await failure(p.send({ to: '+12025550123', from: '+12025550100', text: 'two' }));
     e.code.should.equal('auth_failed');
     server.requests.filter((r) => r.path === '/oauth/token').length.should.equal(2);
     await p.close();
@@ -141,7 +132,7 @@ describe('providers/genesys-cloud against the sandbox', function () {
 
   it('refuses wrong credentials with auth_failed and does not echo the secret', async function () {
     const p = make({ clientId: 'cid', clientSecret: 'not-the-secret' });
-    const e = await expectError(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));
+    const e = await failure(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));
     e.code.should.equal('auth_failed');
     JSON.stringify(e.toMsgError()).should.not.containEql('not-the-secret');
     (await p.testConnection()).ok.should.be.false();
@@ -154,7 +145,7 @@ describe('providers/genesys-cloud against the sandbox', function () {
     const port = (dead.address() as AddressInfo).port;
     await new Promise((r) => dead.close(r));
     const p = make(CREDS, `http://127.0.0.1:${port}`);
-    const e = await expectError(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));
+    const e = await failure(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));
     e.code.should.equal('network_error');
     e.sent.should.equal('no');
     e.retryable.should.be.true();
@@ -165,7 +156,7 @@ describe('providers/genesys-cloud against the sandbox', function () {
     const p = make();
     await p.send({ to: '+12025550123', from: '+12025550100', text: 'warm up the token' });
     server.control({ faults: [{ status: 0, count: 1, process: true, path: 'agentless' }] });
-    const e = await expectError(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));
+    const e = await failure(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));
     e.sent.should.equal('maybe');
     server.state.messages.length.should.equal(2);
     await p.close();
@@ -175,7 +166,7 @@ describe('providers/genesys-cloud against the sandbox', function () {
     const p = new GenesysCloudProvider({ provider: 'genesys-cloud', region: '', apiBaseUrl: url, authBaseUrl: url, requestTimeoutMs: 150 }, CREDS, { budget, clock: systemClock, logger: silentLogger });
     await p.send({ to: '+12025550123', from: '+12025550100', text: 'token' });
     server.control({ faults: [{ status: 503, count: 1, delayMs: 1000, path: 'agentless' }] });
-    const e = await expectError(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));
+    const e = await failure(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));
     e.code.should.equal('timeout');
     e.sent.should.equal('maybe');
     await p.close();

@@ -1,26 +1,15 @@
 /** Avaamo adapter over HTTP: against a recording server (request shape) and the sandbox (behaviour). */
 import should from 'should';
 import { AvaamoProvider, AVAAMO_CAPABILITIES, AVAAMO_DEFAULT_BASE_URL } from '../../src/providers/avaamo';
-import { unlimitedBudget, RequestBudget } from '../../src/providers/types';
+import type { RequestBudget } from '../../src/providers/types';
 import { SandboxServer } from '../../src/sandbox/server';
-import { SmsError } from '../../src/util/errors';
-import { systemClock } from '../../src/util/clock';
-import { silentLogger } from '../../src/util/logger';
 import { RecordingServer } from '../helpers/recording-server';
+import { failure, providerDeps } from '../helpers/provider-fixtures';
 
 const CHANNEL = '3f1c2b9e-7a4d-4e8f-9b2a-0c5d6e7f8a9b';
-const deps = (budget: RequestBudget = unlimitedBudget) => ({ budget, clock: systemClock, logger: silentLogger });
+const deps = providerDeps;
 const MSG = { to: '+12025550123', channelUuid: CHANNEL };
 
-async function failure(p: Promise<unknown>): Promise<SmsError> {
-  try {
-    await p;
-  } catch (err) {
-    should(err).be.instanceOf(SmsError);
-    return err as SmsError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('Avaamo adapter', function () {
   it('defaults to cx.avaamo.com and needs no text', function () {

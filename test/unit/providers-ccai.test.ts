@@ -2,26 +2,16 @@
 import should from 'should';
 import assert from 'node:assert';
 import { CcaiPlatformProvider, CCAI_CAPABILITIES } from '../../src/providers/ccai-platform';
-import { unlimitedBudget, RequestBudget } from '../../src/providers/types';
+import type { RequestBudget } from '../../src/providers/types';
 import { SandboxServer } from '../../src/sandbox/server';
-import { SmsError } from '../../src/util/errors';
-import { systemClock } from '../../src/util/clock';
-import { silentLogger } from '../../src/util/logger';
 import { RecordingServer } from '../helpers/recording-server';
+import { failure, providerDeps } from '../helpers/provider-fixtures';
+import { SmsError } from '../../src/util/errors';
 
 const CREDS = { username: 'acme', password: 'tok-123456' };
-const deps = (budget: RequestBudget = unlimitedBudget) => ({ budget, clock: systemClock, logger: silentLogger });
+const deps = providerDeps;
 const MSG = { to: '+12025550123', from: '+12025550100', text: 'Your order shipped.' };
 
-async function failure(p: Promise<unknown>): Promise<SmsError> {
-  try {
-    await p;
-  } catch (err) {
-    should(err).be.instanceOf(SmsError);
-    return err as SmsError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('CCAI Platform adapter', function () {
   describe('request shape', function () {

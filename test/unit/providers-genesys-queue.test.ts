@@ -1,28 +1,15 @@
 /** Genesys Cloud queue-based flow (sender mode `queue`) over HTTP against the sandbox and a scripted server. */
-import should from 'should';
 import { GenesysCloudProvider } from '../../src/providers/genesys-cloud';
 import { createProvider, capabilitiesOf } from '../../src/providers/factory';
-import { unlimitedBudget } from '../../src/providers/types';
 import { SandboxServer } from '../../src/sandbox/server';
-import { SmsError } from '../../src/util/errors';
-import { systemClock } from '../../src/util/clock';
-import { silentLogger } from '../../src/util/logger';
 import { RecordingServer } from '../helpers/recording-server';
+import { failure, providerDeps } from '../helpers/provider-fixtures';
 
 const CREDS = { clientId: 'client-1', clientSecret: 's3cret-value' };
-const deps = { budget: unlimitedBudget, clock: systemClock, logger: silentLogger };
+const deps = providerDeps();
 const QUEUE = 'a1b23c4d-ab12-1abc-1234-1a23b4c56789';
 const MSG = { to: '+12025550123', text: 'Hello from the queue', mode: 'queue' as const, queueId: QUEUE };
 
-async function failure(p: Promise<unknown>): Promise<SmsError> {
-  try {
-    await p;
-  } catch (err) {
-    should(err).be.instanceOf(SmsError);
-    return err as SmsError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('Genesys Cloud queue-based flow', function () {
   let server: SandboxServer;
