@@ -6,7 +6,7 @@
 import assert from 'node:assert';
 import type { Page } from 'playwright-core';
 import { loadExamples, packageNodeTypes } from '../helpers/examples';
-import { EditorSession } from './editor';
+import { ARTIFACTS, EditorSession } from './editor';
 
 const PKG = '@agentless-sms/node-red';
 
@@ -309,6 +309,34 @@ describe('editor (real browser)', function () {
       assert.ok(html.length > 100, `help of ${type} is missing or too short`);
       assert.ok(shown.length > 50, `help sidebar shows little for ${type}: ${shown}`);
       await s.shot(`09-help-${type}`);
+    }
+  });
+
+  it('speaks German to a German browser: palette, sender dialog and help', async function () {
+    const context = await s.browser.newContext({ locale: 'de-DE', viewport: { width: 1600, height: 1000 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(`http://127.0.0.1:${s.red.port}/`);
+      await page.waitForSelector('.red-ui-palette-node[data-palette-type="agentless-send-sms"]', { timeout: 60_000 });
+      const palette = await page.locator('.red-ui-palette-node[data-palette-type="agentless-send-sms"] .red-ui-palette-label').textContent();
+      assert.equal((palette || '').replace(/\s+/g, ' ').trim(), 'SMS senden');
+      const sender: string = await page.evaluate(() => {
+        let id = '';
+        (window as any).RED.nodes.eachConfig((n: any) => { if (n.type === 'agentless-sender') id = n.id; });
+        return id;
+      });
+      await page.evaluate((id) => (window as any).RED.editor.editConfig('', 'agentless-sender', id), sender);
+      await page.waitForSelector('#agentless-sender-tabs', { state: 'visible' });
+      const tabs = await page.locator('#agentless-sender-tabs .red-ui-tab-label').allTextContents();
+      assert.deepEqual(tabs.map((t) => t.trim()), ['Senden', 'Zuverlässigkeit', 'Compliance']);
+      await page.evaluate(() => (window as any).RED.sidebar.help.show('agentless-sender'));
+      await page.locator('.red-ui-help h3', { hasText: 'Zuverlässigkeit' }).first().waitFor();
+      await page.screenshot({ path: `${ARTIFACTS}/14-de-sender-dialog-and-help.png` });
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
     }
   });
 
