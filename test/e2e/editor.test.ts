@@ -6,7 +6,7 @@
 import assert from 'node:assert';
 import type { Page } from 'playwright-core';
 import { loadExamples, packageNodeTypes } from '../helpers/examples';
-import { EditorSession } from './editor';
+import { ARTIFACTS, EditorSession } from './editor';
 
 const PKG = '@agentless-sms/node-red';
 
@@ -151,11 +151,46 @@ describe('editor (real browser)', function () {
     await page.fill('#node-config-input-fromAddress', '+12025550100');
     await page.click('#node-config-input-btn-account-add');
     await page.waitForSelector('#node-config-input-provider', { state: 'attached' });
+    // A newcomer looking at Genesys Cloud sees the region names and what is still missing.
+    await page.selectOption('#node-config-input-provider', 'genesys-cloud');
+    await page.waitForSelector('#node-config-input-region', { state: 'visible' });
+    const missing = page.locator('#agentless-account-missing');
+    await missing.waitFor({ state: 'visible' });
+    assert.match((await missing.textContent()) || '', /client ID and a client secret/);
+    assert.match((await page.locator('#node-config-input-region option:checked').textContent()) || '', /Americas \(US East\)/);
+    await s.shot('03a-account-dialog-genesys');
+    await page.selectOption('#node-config-input-provider', 'sandbox');
+    await missing.waitFor({ state: 'hidden' });
     await page.fill('#node-config-input-name', 'Sandbox');
     await s.shot('03-account-dialog');
     await page.click('#node-config-dialog-ok');
     await page.waitForSelector('#node-config-input-fromAddress', { state: 'visible' });
+    // An invalid from number is marked at once, with a message saying what is expected.
+    await page.fill('#node-config-input-fromAddress', '2025550100');
+    // The editor validates on key-up and change, as typing would cause.
+    await page.locator('#node-config-input-fromAddress').press('End');
+    await page.locator('#node-config-input-fromAddress').hover();
+    const tip = page.locator('.red-ui-popover', { hasText: 'international form' });
+    await tip.waitFor({ state: 'visible' });
+    assert.ok(await page.locator('#node-config-input-fromAddress.input-error').count(), 'invalid from number not marked');
+    await s.shot('04a-sender-dialog-invalid-number');
+    await page.fill('#node-config-input-fromAddress', '+12025550100');
+    await page.locator('#node-config-input-fromAddress').press('End');
+    await page.locator('#node-config-input-name').hover();
+    assert.equal(await page.locator('#node-config-input-fromAddress.input-error').count(), 0, 'valid from number still marked');
     await s.shot('04-sender-dialog');
+    // The other two tabs of the sender dialog: defaults filled in, nothing to change for a first flow.
+    await page.waitForTimeout(500);
+    await page.click('#agentless-sender-tabs a[href="#agentless-sender-tab-reliability"]');
+    await page.waitForSelector('#node-config-input-maxAttempts', { state: 'visible' });
+    assert.equal(await page.inputValue('#node-config-input-maxAttempts'), '5');
+    assert.equal(await page.inputValue('#node-config-input-concurrency'), '1');
+    await s.shot('04b-sender-dialog-reliability');
+    // Node-RED's tab bar reads two clicks within 400 ms as a double click, whichever tabs they hit.
+    await page.waitForTimeout(500);
+    await page.click('#agentless-sender-tabs a[href="#agentless-sender-tab-compliance"]');
+    await page.waitForSelector('#node-config-input-maxSegments', { state: 'visible' });
+    await s.shot('04c-sender-dialog-compliance');
     await page.click('#node-config-dialog-ok');
     await page.waitForSelector('#node-input-sender', { state: 'visible' });
     await s.shot('05-send-sms-dialog');
@@ -207,6 +242,62 @@ describe('editor (real browser)', function () {
     await s.shot('08-sidebar');
   });
 
+  it('adds get status after send sms and a delivery webhook through their dialogs, and deploys', async function () {
+    const page = s.page;
+    const ids: Record<string, string> = await page.evaluate(() => {
+      const out: Record<string, string> = {};
+      (window as any).RED.nodes.eachNode((n: any) => { out[n.type] = n.id; });
+      return out;
+    });
+    const status = await dragFromPalette(page, 'agentless-get-status', 'get status', 900, 400);
+    await wire(page, ids['agentless-send-sms'], status, 0);
+    await wire(page, status, ids['debug'], 0);
+    await openNodeDialog(page, status);
+    const account = await page.evaluate(() => {
+      let id = '';
+      (window as any).RED.nodes.eachConfig((n: any) => { if (n.type === 'agentless-account') id = n.id; });
+      return id;
+    });
+    await page.selectOption('#node-input-account', account);
+    await s.shot('11-get-status-dialog');
+    await page.click('#node-dialog-ok');
+
+    const hook = await dragFromPalette(page, 'agentless-webhook-receiver', 'webhook', 400, 450);
+    await openNodeDialog(page, hook);
+    await page.fill('#node-input-path', '/sms/status');
+    await page.fill('#node-input-secret', 'whsec_' + Buffer.from('a newcomer secret of 32 bytes!!!').toString('base64'));
+    await s.shot('12-webhook-receiver-dialog');
+    await page.click('#node-dialog-ok');
+
+    // Labels say what each node uses; every output port has a label.
+    // No local named functions in the page: the test compiler would wrap them in a helper the page lacks.
+    const labels = await page.evaluate(([a, b, c]) => {
+      const RED = (window as any).RED;
+      const nodes = [a, b, c].map((id) => RED.nodes.node(id));
+      return {
+        send: RED.utils.getNodeLabel(nodes[0]),
+        status: RED.utils.getNodeLabel(nodes[1]),
+        hook: RED.utils.getNodeLabel(nodes[2]),
+        ports: nodes.flatMap((n: any) => Array.from({ length: n.outputs }, (_, i) => n._def.outputLabels.call(n, i))),
+      };
+    }, [ids['agentless-send-sms'], status, hook] as const);
+    assert.equal(labels.send, 'send sms via Main number');
+    assert.equal(labels.status, 'get status (Sandbox)');
+    assert.equal(labels.hook, 'POST /sms/status');
+    assert.equal(labels.ports.length, 2 + 3 + 4);
+    for (const l of labels.ports) assert.ok(typeof l === 'string' && l.length > 3 && !l.includes('agentless-'), `port label ${l}`);
+
+    await deploy(page);
+    await showSidebar(page, 'debug');
+    await page.evaluate(() => (window as any).RED.debug.clearMessages && (window as any).RED.debug.clearMessages());
+    await page.locator(`g.red-ui-flow-node-group[id="${ids['inject']}"] .red-ui-flow-node-button`).click();
+    // The sandbox reports the test number delivered: get status routes it to output 1, into the debug node.
+    const delivered = page.locator('.red-ui-debug-msg', { hasText: 'delivered' });
+    await delivered.first().waitFor({ timeout: 30_000 });
+    assert.deepEqual(await problems(page), []);
+    await s.shot('13-send-and-wait-deployed');
+  });
+
   it('opens the help of every node of the package', async function () {
     const page = s.page;
     for (const { type } of packageNodeTypes()) {
@@ -218,6 +309,34 @@ describe('editor (real browser)', function () {
       assert.ok(html.length > 100, `help of ${type} is missing or too short`);
       assert.ok(shown.length > 50, `help sidebar shows little for ${type}: ${shown}`);
       await s.shot(`09-help-${type}`);
+    }
+  });
+
+  it('speaks German to a German browser: palette, sender dialog and help', async function () {
+    const context = await s.browser.newContext({ locale: 'de-DE', viewport: { width: 1600, height: 1000 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(`http://127.0.0.1:${s.red.port}/`);
+      await page.waitForSelector('.red-ui-palette-node[data-palette-type="agentless-send-sms"]', { timeout: 60_000 });
+      const palette = await page.locator('.red-ui-palette-node[data-palette-type="agentless-send-sms"] .red-ui-palette-label').textContent();
+      assert.equal((palette || '').replace(/\s+/g, ' ').trim(), 'SMS senden');
+      const sender: string = await page.evaluate(() => {
+        let id = '';
+        (window as any).RED.nodes.eachConfig((n: any) => { if (n.type === 'agentless-sender') id = n.id; });
+        return id;
+      });
+      await page.evaluate((id) => (window as any).RED.editor.editConfig('', 'agentless-sender', id), sender);
+      await page.waitForSelector('#agentless-sender-tabs', { state: 'visible' });
+      const tabs = await page.locator('#agentless-sender-tabs .red-ui-tab-label').allTextContents();
+      assert.deepEqual(tabs.map((t) => t.trim()), ['Senden', 'Zuverlässigkeit', 'Compliance']);
+      await page.evaluate(() => (window as any).RED.sidebar.help.show('agentless-sender'));
+      await page.locator('.red-ui-help h3', { hasText: 'Zuverlässigkeit' }).first().waitFor();
+      await page.screenshot({ path: `${ARTIFACTS}/14-de-sender-dialog-and-help.png` });
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
     }
   });
 
