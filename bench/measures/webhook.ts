@@ -5,6 +5,7 @@
  * response in the same Node-RED, and a bare Node http server as the ceiling.
  */
 import autocannon from 'autocannon';
+import http from 'http';
 import type { ChildProcess } from 'child_process';
 import type { BenchConfig } from '../config';
 import { WEBHOOK_SECRET, webhookFlow } from '../lib/flows';
@@ -17,7 +18,10 @@ export type WebhookTarget = 'ours' | 'plain' | 'bare' | 'ours-stalled' | 'plain-
 
 export interface WebhookPoint {
   target: WebhookTarget;
+  /** Requests per second for fixed-rate points; 0 for the closed-loop burst. */
   rate: number;
+  /** `burst`: N requests sent as fast as answered, C at a time, instead of a fixed rate. */
+  mode?: 'fixed-rate' | 'burst';
   p50: Summary;
   p99: Summary;
   max: Summary;
@@ -71,6 +75,42 @@ function load(url: string, rate: number, seconds: number, connections: number, n
   });
 }
 
+/** Closed loop: `n` requests, `concurrency` at a time, each timed from write to the end of the answer. */
+async function burst(url: string, n: number, concurrency: number, next: () => Prepared): Promise<{ times: number[]; errors: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const target = new URL(url);
+  const times: number[] = [];
+  let errors = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const p = next();
+      const t0 = process.hrtime.bigint();
+      const req = http.request(target, { method: 'POST', agent, headers: { ...p.headers, 'content-length': Buffer.byteLength(p.body) } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          if ((res.statusCode ?? 0) >= 300) errors++;
+          resolve();
+        });
+      });
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(p.body);
+    });
+  let sent = 0;
+  const worker = async () => {
+    while (sent < n) {
+      sent++;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  agent.destroy();
+  return { times: times.sort((a, b) => a - b), errors };
+}
+
 export async function measureWebhook(cfg: BenchConfig, log: (s: string) => void): Promise<WebhookPoint[]> {
   const lane = new Lane('webhook');
   let bare: ChildProcess | null = null;
@@ -108,6 +148,34 @@ export async function measureWebhook(cfg: BenchConfig, log: (s: string) => void)
       points.push({
         target,
         rate,
+        p50: summarize(runs.map((x) => x.p50)),
+        p99: summarize(runs.map((x) => x.p99)),
+        max: summarize(runs.map((x) => x.max)),
+        errors: summarize(runs.map((x) => x.errors)),
+        achievedRate: summarize(runs.map((x) => x.rate)),
+        cpuPercent: summarize(runs.map((x) => x.cpu)),
+      });
+    }
+    // The issue's own check: a burst of signed events, a few at a time, as a platform retrying a backlog.
+    const { requests, concurrency } = w.burst;
+    for (const target of ['ours', 'plain', 'bare'] as const) {
+      const url = target === 'bare' ? `${bareUrl}/hooks` : `${redUrl}/hooks/${target}`;
+      const runs: { p50: number; p99: number; max: number; errors: number; rate: number; cpu: number }[] = [];
+      for (let r = 0; r < cfg.runs; r++) {
+        const pid = target === 'bare' ? bare.pid : lane.red.pid;
+        const c0 = cpuSeconds(pid);
+        const t0 = Date.now();
+        const res = await burst(url, requests, concurrency, eventSource(`${target}-burst-${r}-${Date.now()}`, w.duplicateShare));
+        const wall = (Date.now() - t0) / 1000;
+        const q = (f: number) => res.times[Math.min(res.times.length - 1, Math.floor(res.times.length * f))] ?? NaN;
+        runs.push({ p50: q(0.5), p99: q(0.99), max: res.times[res.times.length - 1] ?? NaN, errors: res.errors, rate: requests / wall, cpu: ((cpuSeconds(pid) - c0) / wall) * 100 });
+        log(`webhook ${target} burst of ${requests} (${concurrency} at a time) run ${r + 1}: p50 ${q(0.5).toFixed(1)} p99 ${q(0.99).toFixed(1)} ms, errors ${res.errors}`);
+        await new Promise((ok) => setTimeout(ok, 300));
+      }
+      points.push({
+        target,
+        rate: 0,
+        mode: 'burst',
         p50: summarize(runs.map((x) => x.p50)),
         p99: summarize(runs.map((x) => x.p99)),
         max: summarize(runs.map((x) => x.max)),

@@ -33,6 +33,7 @@ describe('benchmark harness (smoke)', function () {
       finite(r.throughput.ratio, 'throughput ratio');
 
       r.webhook.map((w) => w.target).should.containDeep(['ours', 'plain', 'bare', 'ours-stalled', 'plain-stalled']);
+      r.webhook.filter((w) => w.mode === 'burst').map((w) => w.target).should.eql(['ours', 'plain', 'bare']);
       for (const w of r.webhook) {
         w.achievedRate.median.should.be.above(0, `${w.target} got load`);
         finite(w.p99.median, `${w.target} p99`);
