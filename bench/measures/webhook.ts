@@ -75,6 +75,20 @@ function load(url: string, rate: number, seconds: number, connections: number, n
   });
 }
 
+interface Run {
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  rate: number;
+  cpu: number;
+}
+
+function toPoint(target: WebhookTarget, rate: number, mode: 'fixed-rate' | 'burst', runs: Run[]): WebhookPoint {
+  const of = (k: keyof Run) => summarize(runs.map((x) => x[k]));
+  return { target, rate, mode, p50: of('p50'), p99: of('p99'), max: of('max'), errors: of('errors'), achievedRate: of('rate'), cpuPercent: of('cpu') };
+}
+
 /** Closed loop: `n` requests, `concurrency` at a time, each timed from write to the end of the answer. */
 async function burst(url: string, n: number, concurrency: number, next: () => Prepared): Promise<{ times: number[]; errors: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -132,7 +146,7 @@ export async function measureWebhook(cfg: BenchConfig, log: (s: string) => void)
     plan.push({ target: 'ours-stalled', rate: w.stalledRate }, { target: 'plain-stalled', rate: w.stalledRate });
     for (const { target, rate } of plan) {
       const url = target === 'bare' ? `${bareUrl}/hooks` : `${redUrl}/hooks/${target}`;
-      const runs: { p50: number; p99: number; max: number; errors: number; rate: number; cpu: number }[] = [];
+      const runs: Run[] = [];
       for (let r = 0; r < cfg.runs; r++) {
         const pid = target === 'bare' ? bare.pid : lane.red.pid;
         const c0 = cpuSeconds(pid);
@@ -145,22 +159,13 @@ export async function measureWebhook(cfg: BenchConfig, log: (s: string) => void)
         // Let the stalled flows drain their held messages before the next point.
         await new Promise((ok) => setTimeout(ok, target.endsWith('stalled') ? 1500 : 300));
       }
-      points.push({
-        target,
-        rate,
-        p50: summarize(runs.map((x) => x.p50)),
-        p99: summarize(runs.map((x) => x.p99)),
-        max: summarize(runs.map((x) => x.max)),
-        errors: summarize(runs.map((x) => x.errors)),
-        achievedRate: summarize(runs.map((x) => x.rate)),
-        cpuPercent: summarize(runs.map((x) => x.cpu)),
-      });
+      points.push(toPoint(target, rate, 'fixed-rate', runs));
     }
     // The issue's own check: a burst of signed events, a few at a time, as a platform retrying a backlog.
     const { requests, concurrency } = w.burst;
     for (const target of ['ours', 'plain', 'bare'] as const) {
       const url = target === 'bare' ? `${bareUrl}/hooks` : `${redUrl}/hooks/${target}`;
-      const runs: { p50: number; p99: number; max: number; errors: number; rate: number; cpu: number }[] = [];
+      const runs: Run[] = [];
       for (let r = 0; r < cfg.runs; r++) {
         const pid = target === 'bare' ? bare.pid : lane.red.pid;
         const c0 = cpuSeconds(pid);
@@ -172,17 +177,7 @@ export async function measureWebhook(cfg: BenchConfig, log: (s: string) => void)
         log(`webhook ${target} burst of ${requests} (${concurrency} at a time) run ${r + 1}: p50 ${q(0.5).toFixed(1)} p99 ${q(0.99).toFixed(1)} ms, errors ${res.errors}`);
         await new Promise((ok) => setTimeout(ok, 300));
       }
-      points.push({
-        target,
-        rate: 0,
-        mode: 'burst',
-        p50: summarize(runs.map((x) => x.p50)),
-        p99: summarize(runs.map((x) => x.p99)),
-        max: summarize(runs.map((x) => x.max)),
-        errors: summarize(runs.map((x) => x.errors)),
-        achievedRate: summarize(runs.map((x) => x.rate)),
-        cpuPercent: summarize(runs.map((x) => x.cpu)),
-      });
+      points.push(toPoint(target, 0, 'burst', runs));
     }
   } finally {
     await killChild(bare);
