@@ -1,8 +1,8 @@
 /**
- * The part of a msg that can be stored in the durable queue and given back after a restart: every
- * top-level property that survives a JSON round trip. Live objects (http-in's req/res, sockets,
- * functions, circular structures) cannot outlive the process, so they are left out of the copy only;
- * a message delivered in the same process keeps its original msg with all of them.
+ * The part of a msg that goes into the durable queue and comes back after a restart. Live objects that
+ * cannot outlive the process (http-in's req/res, sockets, functions) are left out here; the store makes
+ * the one JSON copy (src/dispatch/job.ts `toStorable`, which also drops circular references). A message
+ * delivered in the same process keeps its original msg with all of them.
  */
 const NEVER_STORED = new Set(['req', 'res', 'socket']);
 
@@ -10,12 +10,7 @@ export function snapshotMsg(msg: Record<string, unknown>): Record<string, unknow
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(msg)) {
     if (NEVER_STORED.has(k) || typeof v === 'function') continue;
-    try {
-      const text = JSON.stringify(v);
-      if (text !== undefined) out[k] = JSON.parse(text);
-    } catch {
-      /* circular or not serializable: kept only in the live msg */
-    }
+    out[k] = v;
   }
   return out;
 }
