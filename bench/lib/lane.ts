@@ -5,6 +5,7 @@
 import { Collector, RedProcess, sleep, until } from '../../test/helpers/red-process';
 import { SandboxProcess } from './sandbox';
 import { cpuSeconds } from './procs';
+import { baselineSendFlow, oursSendFlow } from './flows';
 
 export interface Done {
   kind: 'done';
@@ -69,5 +70,38 @@ export class Lane {
 
   async stop(): Promise<void> {
     await Promise.allSettled([this.red.dispose(), this.collector.stop(), this.sandbox.stop()]);
+  }
+}
+
+/**
+ * This package and the core-node baseline side by side for the sending measures: each in its own
+ * Node-RED with its own sandbox, deployed with the same pace.
+ */
+export class SendPair {
+  readonly ours: Lane;
+  readonly base: Lane;
+  private token = '';
+
+  constructor(name: string) {
+    this.ours = new Lane(`${name}-ours`);
+    this.base = new Lane(`${name}-base`);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.ours.start(), this.base.start()]);
+    this.token = await this.base.sandbox.token();
+  }
+
+  /** Deploy (or redeploy after a restart) both flows at `ratePerSecond`. */
+  async deploy(ratePerSecond: number): Promise<void> {
+    const { ours, base } = this;
+    await Promise.all([
+      ours.deploy(oursSendFlow({ sandboxUrl: ours.sandbox.url, collectorUrl: ours.collector.url, ratePerSecond })),
+      base.deploy(baselineSendFlow({ sandboxUrl: base.sandbox.url, collectorUrl: base.collector.url, ratePerSecond, token: this.token })),
+    ]);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.ours.stop(), this.base.stop()]);
   }
 }

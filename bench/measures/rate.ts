@@ -1,7 +1,6 @@
 /** Measure 1: pace accuracy of send-sms against delay (rate limit) -> function -> http request. */
 import type { BenchConfig } from '../config';
-import { baselineSendFlow, oursSendFlow } from '../lib/flows';
-import { Lane } from '../lib/lane';
+import { SendPair, type Lane } from '../lib/lane';
 import { effectiveRate, maxInWindow, percentile, spacingJitter, summarize, type Summary } from '../lib/stats';
 
 export interface RatePoint {
@@ -23,15 +22,13 @@ async function runOnce(lane: Lane, n: number, rate: number, prefix: string) {
 }
 
 export async function measureRate(cfg: BenchConfig, log: (s: string) => void): Promise<RatePoint[]> {
-  const ours = new Lane('rate-ours');
-  const base = new Lane('rate-base');
+  const pair = new SendPair('rate');
+  const { ours, base } = pair;
   const points: RatePoint[] = [];
   try {
-    await Promise.all([ours.start(), base.start()]);
-    const token = await base.sandbox.token();
+    await pair.start();
     for (const { ratePerSecond: rate, messages: n } of cfg.rate.points) {
-      await ours.deploy(oursSendFlow({ sandboxUrl: ours.sandbox.url, collectorUrl: ours.collector.url, ratePerSecond: rate }));
-      await base.deploy(baselineSendFlow({ sandboxUrl: base.sandbox.url, collectorUrl: base.collector.url, ratePerSecond: rate, token }));
+      await pair.deploy(rate);
       const acc = { ours: [] as Awaited<ReturnType<typeof runOnce>>[], baseline: [] as Awaited<ReturnType<typeof runOnce>>[] };
       for (let r = 0; r < cfg.runs; r++) {
         // Both systems run at the same time on separate processes: at these rates neither is CPU bound.
@@ -50,7 +47,7 @@ export async function measureRate(cfg: BenchConfig, log: (s: string) => void): P
       points.push({ ratePerSecond: rate, messages: n, systems: { ours: sum(acc.ours), baseline: sum(acc.baseline) } });
     }
   } finally {
-    await Promise.all([ours.stop(), base.stop()]);
+    await pair.stop();
   }
   return points;
 }

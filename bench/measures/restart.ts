@@ -4,8 +4,7 @@
  * (accepted twice), and for ours the messages reported ambiguous_send (in flight at the kill).
  */
 import type { BenchConfig } from '../config';
-import { baselineSendFlow, oursSendFlow } from '../lib/flows';
-import { Lane } from '../lib/lane';
+import { SendPair, type Lane } from '../lib/lane';
 import { sleep } from '../../test/helpers/red-process';
 import { summarize, type Summary } from '../lib/stats';
 
@@ -54,13 +53,11 @@ async function runOnce(lane: Lane, cfg: BenchConfig['restart'], prefix: string) 
 
 export async function measureRestart(cfg: BenchConfig, log: (s: string) => void): Promise<RestartResult> {
   const s = cfg.restart;
-  const ours = new Lane('restart-ours');
-  const base = new Lane('restart-base');
+  const pair = new SendPair('restart');
+  const { ours, base } = pair;
   try {
-    await Promise.all([ours.start(), base.start()]);
-    const token = await base.sandbox.token();
-    await ours.deploy(oursSendFlow({ sandboxUrl: ours.sandbox.url, collectorUrl: ours.collector.url, ratePerSecond: s.ratePerSecond }));
-    await base.deploy(baselineSendFlow({ sandboxUrl: base.sandbox.url, collectorUrl: base.collector.url, ratePerSecond: s.ratePerSecond, token }));
+    await pair.start();
+    await pair.deploy(s.ratePerSecond);
     const acc: Record<'ours' | 'baseline', Awaited<ReturnType<typeof runOnce>>[]> = { ours: [], baseline: [] };
     for (let r = 0; r < cfg.runs; r++) {
       const [o, b] = await Promise.all([runOnce(ours, s, `k${r}`), runOnce(base, s, `k${r}`)]);
@@ -68,7 +65,7 @@ export async function measureRestart(cfg: BenchConfig, log: (s: string) => void)
       acc.baseline.push(b);
       log(`restart run ${r + 1}: ours ${JSON.stringify(o)}; baseline ${JSON.stringify(b)}`);
       // The restarted flows must be up before the next enqueue.
-      await Promise.all([ours.deploy(oursSendFlow({ sandboxUrl: ours.sandbox.url, collectorUrl: ours.collector.url, ratePerSecond: s.ratePerSecond })), base.deploy(baselineSendFlow({ sandboxUrl: base.sandbox.url, collectorUrl: base.collector.url, ratePerSecond: s.ratePerSecond, token }))]);
+      await pair.deploy(s.ratePerSecond);
     }
     const sum = (xs: (typeof acc)['ours']): RestartSystem => ({
       sentBeforeKill: summarize(xs.map((x) => x.sentBeforeKill)),
@@ -78,6 +75,6 @@ export async function measureRestart(cfg: BenchConfig, log: (s: string) => void)
     });
     return { messages: s.messages, ratePerSecond: s.ratePerSecond, systems: { ours: sum(acc.ours), baseline: sum(acc.baseline) } };
   } finally {
-    await Promise.all([ours.stop(), base.stop()]);
+    await pair.stop();
   }
 }

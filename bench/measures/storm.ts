@@ -5,8 +5,7 @@
  * (lost) and accepted twice (duplicates). Ours vs delay -> function -> http request.
  */
 import type { BenchConfig } from '../config';
-import { baselineSendFlow, oursSendFlow } from '../lib/flows';
-import { Lane } from '../lib/lane';
+import { SendPair, type Lane } from '../lib/lane';
 import type { ApiRequest } from '../lib/sandbox';
 import { sleep } from '../../test/helpers/red-process';
 import { summarize, type Summary } from '../lib/stats';
@@ -69,13 +68,11 @@ async function runOnce(lane: Lane, cfg: BenchConfig['storm'], n: number, prefix:
 export async function measureStorm(cfg: BenchConfig, log: (s: string) => void): Promise<StormResult> {
   const s = cfg.storm;
   const n = Math.round(s.ratePerSecond * (s.leadSeconds + s.stormSeconds + s.tailSeconds));
-  const ours = new Lane('storm-ours');
-  const base = new Lane('storm-base');
+  const pair = new SendPair('storm');
+  const { ours, base } = pair;
   try {
-    await Promise.all([ours.start(), base.start()]);
-    const token = await base.sandbox.token();
-    await ours.deploy(oursSendFlow({ sandboxUrl: ours.sandbox.url, collectorUrl: ours.collector.url, ratePerSecond: s.ratePerSecond }));
-    await base.deploy(baselineSendFlow({ sandboxUrl: base.sandbox.url, collectorUrl: base.collector.url, ratePerSecond: s.ratePerSecond, token }));
+    await pair.start();
+    await pair.deploy(s.ratePerSecond);
     const acc: Record<'ours' | 'baseline', Awaited<ReturnType<typeof runOnce>>[]> = { ours: [], baseline: [] };
     for (let r = 0; r < cfg.runs; r++) {
       const [o, b] = await Promise.all([runOnce(ours, s, n, `s${r}`), runOnce(base, s, n, `s${r}`)]);
@@ -95,6 +92,6 @@ export async function measureStorm(cfg: BenchConfig, log: (s: string) => void): 
     });
     return { messages: n, ratePerSecond: s.ratePerSecond, stormSeconds: s.stormSeconds, retryAfterSeconds: s.retryAfterSeconds, systems: { ours: sum(acc.ours), baseline: sum(acc.baseline) } };
   } finally {
-    await Promise.all([ours.stop(), base.stop()]);
+    await pair.stop();
   }
 }
