@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'crypto';
 import { SmsError } from '../util/errors';
-import { HttpClient, HttpResponse } from './http-client';
+import { HttpClient, HttpResponse, gatewayError } from './http-client';
 import type {
   AccountCredentials,
   AccountSettings,
@@ -130,7 +130,8 @@ export class AvaamoProvider implements Provider {
     if (res.status === 403) return new SmsError('forbidden', text, opts);
     if (res.status === 404) return new SmsError('not_found', `${text} (check the sender's channel UUID)`, opts);
     if (res.status === 413) return new SmsError('payload_too_large', text, opts);
-    if (res.status === 502 || res.status === 503 || res.status === 504) return new SmsError('provider_unavailable', text, { ...opts, retryable: true });
+    const gateway = gatewayError(res, text, opts);
+    if (gateway) return gateway;
     if (res.status >= 500) return new SmsError('provider_unavailable', text, opts);
     return new SmsError('provider_rejected', text, opts);
   }

@@ -5,7 +5,7 @@
  * (the same table is in the account node's help).
  */
 import { SmsError, ErrorCode } from '../util/errors';
-import { HttpClient, HttpResponse, pickErrorDetails } from './http-client';
+import { HttpClient, HttpResponse, gatewayError, pickErrorDetails } from './http-client';
 import type {
   AccountCredentials,
   AccountSettings,
@@ -149,7 +149,8 @@ export class CcaiPlatformProvider implements Provider {
     if (res.status === 403) return new SmsError('forbidden', text, opts);
     if (res.status === 404) return new SmsError('not_found', `${text} (check the tenant URL)`, opts);
     if (res.status === 413) return new SmsError('payload_too_large', text, opts);
-    if (res.status === 502 || res.status === 503 || res.status === 504) return new SmsError('provider_unavailable', text, { ...opts, retryable: true });
+    const gateway = gatewayError(res, text, opts);
+    if (gateway) return gateway;
     if (res.status >= 500) return new SmsError('provider_unavailable', text, opts);
     return new SmsError('provider_rejected', text, opts);
   }

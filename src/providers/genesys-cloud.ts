@@ -7,7 +7,7 @@
  */
 import { SmsError } from '../util/errors';
 import { TokenCache } from '../auth/token-cache';
-import { HttpClient, HttpResponse, pickErrorDetails } from './http-client';
+import { HttpClient, HttpResponse, gatewayError, pickErrorDetails } from './http-client';
 import { DEFAULT_GENESYS_REGION } from './genesys-regions';
 import { isFinalStatus, normalizeGenesysStatus } from './genesys-status';
 import type { Clock } from '../util/clock';
@@ -255,6 +255,8 @@ export class GenesysCloudProvider implements Provider {
     const gmsg = typeof body.message === 'string' ? body.message : `HTTP ${res.status}`;
     const opts = { httpStatus: res.status, provider: this.name, details: pickErrorDetails(res.data) };
     const text = `Genesys Cloud: ${gmsg}`;
+    const gateway = gatewayError(res, text, opts);
+    if (gateway) return gateway;
     switch (true) {
       case res.status === 400 && /active conversation|conversation.*(active|exists)|already.*conversation/i.test(gmsg + ' ' + gcode):
         return new SmsError('conversation_active', text, opts);
@@ -268,8 +270,6 @@ export class GenesysCloudProvider implements Provider {
         return new SmsError('not_found', text, opts);
       case res.status === 413:
         return new SmsError('payload_too_large', text, opts);
-      case res.status === 502 || res.status === 503 || res.status === 504:
-        return new SmsError('provider_unavailable', text, { ...opts, retryable: true });
       case res.status >= 500:
         return new SmsError('provider_unavailable', text, opts);
       default:

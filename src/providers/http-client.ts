@@ -22,6 +22,8 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   status: number;
+  /** The request's method: whether an answer can come after the platform acted on it depends on it. */
+  method?: HttpRequest['method'];
   headers: Record<string, string>;
   data: unknown;
 }
@@ -90,7 +92,7 @@ export class HttpClient {
       });
     }
     if (!req.skipBudget) this.opts.budget.onResponse?.();
-    return { status: res.status, headers, data: res.data };
+    return { status: res.status, method: req.method, headers, data: res.data };
   }
 
   private transportError(err: unknown): SmsError {
@@ -127,6 +129,20 @@ export class HttpClient {
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
+}
+
+/**
+ * Gateway answers, the same for every platform. A 504 means a gateway stopped waiting, not that the
+ * platform refused: to a POST it can come after the platform took the message, and with no idempotency
+ * key (Genesys has none) a resend could text twice, so it is `ambiguous_send` (resent only when the
+ * sender allows ambiguous resends). 502 and 503 normally mean the request was not processed: retryable.
+ */
+export function gatewayError(res: HttpResponse, text: string, opts: { httpStatus: number; provider: string; details?: unknown }): SmsError | undefined {
+  if (res.status === 504 && (res.method === undefined || res.method === 'POST')) {
+    return new SmsError('ambiguous_send', `${text} (gateway timeout after the request was sent: it may have been processed, so it is not resent)`, { ...opts, sent: 'maybe' });
+  }
+  if (res.status === 502 || res.status === 503 || res.status === 504) return new SmsError('provider_unavailable', text, { ...opts, retryable: true });
+  return undefined;
 }
 
 /** Keep the diagnostic fields of an error body, nothing else (bodies could echo request content). */

@@ -31,7 +31,11 @@ export interface Fault {
   path?: string;
   /** Delay the answer (milliseconds); with `status: 0` the socket is destroyed after the delay. */
   delayMs?: number;
-  /** For a delayed reset: process the request (the message is accepted) before dropping the answer. */
+  /**
+   * Process the request (the message is accepted and recorded) before failing the answer: with
+   * `status: 0` the connection is reset, otherwise the fault's status is answered (e.g. 504: a gateway
+   * that gave up waiting after the platform took the message).
+   */
   process?: boolean;
   /**
    * Time-based instead of count-based: answer every matching request with this fault for `forMs`
@@ -284,6 +288,9 @@ export class SandboxServer {
             req.socket.destroy();
             return;
           }
+          // A gateway that times out after the platform took the request (a 504 that still sent the SMS).
+          // Its own answer is dropped: the request log shows what the client got.
+          if (fault.process) await route.handle({ ...ctx, reply: () => {} });
           const headers: Record<string, string> = {};
           if (fault.retryAfter !== undefined) headers['Retry-After'] = String(fault.retryAfter);
           const code = fault.status === 429 ? 'too.many.requests.retry.after' : fault.status >= 500 ? 'service.unavailable' : 'bad.request';
