@@ -89,14 +89,14 @@ export = function (RED: NodeAPI) {
     async function handle(msg: Msg, send: SendFn, done: (err?: Error) => void): Promise<void> {
       const sms: Record<string, unknown> = msg.sms && typeof msg.sms === 'object' && !Array.isArray(msg.sms) ? (msg.sms as Record<string, unknown>) : {};
       if (!account) {
-        return emit(msg, send, done, routeError(sms, new SmsError('config_missing', RED._(`${TYPE}.errors.no-account`))));
+        return emit(msg, send, done, routeError(sms, new SmsError('config_missing', RED._(`${TYPE}.errors.no-account`)), undefined, providerName()));
       }
       let id: string;
       try {
         id = parseMessageId(await evaluate(msg));
       } catch (err) {
         const e = err instanceof SmsError ? err : new SmsError('invalid_message_id', `cannot read the message id: ${toSmsError(err).message}`);
-        return emit(msg, send, done, routeError(sms, e));
+        return emit(msg, send, done, routeError(sms, e, undefined, providerName()));
       }
       // The conversation id only belongs to this message when both came from the same msg.sms.
       const conversationId = sms.id === id && typeof sms.conversationId === 'string' ? sms.conversationId : undefined;
@@ -106,7 +106,7 @@ export = function (RED: NodeAPI) {
           const s = await account.readStatus(id, conversationId);
           return emit(msg, send, done, routeStatus(sms, s, providerName()));
         } catch (err) {
-          return emit(msg, send, done, routeError(sms, toSmsError(err)));
+          return emit(msg, send, done, routeError(sms, toSmsError(err), undefined, providerName()));
         }
       }
 
@@ -118,7 +118,7 @@ export = function (RED: NodeAPI) {
       const routed = routeOutcome(sms, outcome, providerName());
       if (routed) return emit(msg, send, done, routed);
       // The account closed under a live node (its config was redeployed alone): say so, never drop it.
-      emit(msg, send, done, { output: 2, sms: { ...sms }, error: new SmsError('closed', RED._(`${TYPE}.errors.closed`)).toMsgError() });
+      emit(msg, send, done, { output: 2, sms: { ...sms, provider: providerName() }, error: new SmsError('closed', RED._(`${TYPE}.errors.closed`)).toMsgError() });
     }
 
     if (!account) node.status({ fill: 'red', shape: 'ring', text: RED._(`${TYPE}.status.no-account`) });

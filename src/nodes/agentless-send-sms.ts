@@ -56,8 +56,10 @@ export = function (RED: NodeAPI) {
       }, 250);
     };
 
+    // Every output says which platform answered, also for a message refused before any request.
+    const provider = (): string => sender?.account?.settings.provider ?? 'unknown';
     const fail = (p: Pending, err: SmsError, sms?: Record<string, unknown>) => {
-      p.msg.sms = { ...(sms ?? (p.msg.sms as Record<string, unknown>) ?? {}), status: 'failed' };
+      p.msg.sms = { ...(sms ?? plainObject(p.msg.sms)), provider: provider(), status: 'failed' };
       p.msg.error = err.toMsgError();
       last = { ok: false, code: err.code };
       p.send([null, p.msg]);
@@ -115,7 +117,7 @@ export = function (RED: NodeAPI) {
         const command = parseOptCommand(msg.sms, to);
         if (command) {
           const r = await runOptCommand(command, sender);
-          msg.sms = { to: r.to, command: command.action, optedOut: r.optedOut, changed: r.changed, status: r.optedOut ? 'opted-out' : 'opted-in' };
+          msg.sms = { to: r.to, command: command.action, optedOut: r.optedOut, changed: r.changed, status: r.optedOut ? 'opted-out' : 'opted-in', provider: provider() };
           delete msg.error;
           send([msg, null]);
           return done();
@@ -171,3 +173,7 @@ export = function (RED: NodeAPI) {
 
   RED.nodes.registerType<Node, SendSmsDef, {}, {}>('agentless-send-sms', AgentlessSendSmsNode);
 };
+
+function plainObject(v: unknown): Record<string, unknown> {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
