@@ -8,7 +8,8 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { systemClock } from '../util/clock';
 import { WebhookEventStore, type EventClaimStore } from '../webhook/event-store';
 import { PathInUseError, RouteRegistry, normalizeRoutePath, type ExpressLikeApp } from '../webhook/route-registry';
-import { AUTH_MODES, DEFAULT_TOLERANCE_SEC, type AuthMode } from '../webhook/signature';
+import { AUTH_MODES, DEFAULT_TOLERANCE_SEC, standardWebhooksKeyOk, type AuthMode } from '../webhook/signature';
+import { adminRouteClash } from '../webhook/admin-paths';
 import { DEFAULT_MAX_DEPTH, WebhookReceiver, type ReceiverStats } from '../webhook/receiver';
 import { inboundOptOutHandler } from '../compliance/inbound';
 import type { AccountNode } from './types';
@@ -36,7 +37,7 @@ function positive(v: unknown, fallback: number, max: number): number {
 
 export = function (RED: NodeAPI) {
   const registry = RouteRegistry.forApp(RED.httpNode as unknown as ExpressLikeApp);
-  const settings = RED.settings as unknown as { userDir?: string };
+  const settings = RED.settings as unknown as { userDir?: string; httpNodeRoot?: string | false; httpAdminRoot?: string | false };
 
   function ReceiverNode(this: Node<ReceiverCredentials>, config: ReceiverNodeDef) {
     RED.nodes.createNode(this, config);
@@ -49,10 +50,20 @@ export = function (RED: NodeAPI) {
       node.error(RED._(`${TYPE}.errors.no-path`));
       return;
     }
+    // A path on an admin route (e.g. /flows) would take over the editor's requests: never registered.
+    const clash = adminRouteClash(routePath, settings);
+    if (clash) {
+      node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.admin-path` });
+      node.error(RED._(`${TYPE}.errors.admin-path`, { path: routePath, route: clash }));
+      return;
+    }
     if (auth === 'none') node.warn(RED._(`${TYPE}.errors.auth-none`, { path: routePath }));
     // A missing secret is the state of a freshly imported example, not a runtime fault: it shows on the
     // node (yellow) and in the dialog rather than as a log warning on every deploy.
     const noSecret = auth !== 'none' && !node.credentials?.secret;
+    // An empty or short Standard Webhooks key is one anyone can sign with: every request gets 401.
+    const weakSecret = auth === 'standard-webhooks' && !noSecret && !standardWebhooksKeyOk(node.credentials?.secret);
+    if (weakSecret) node.error(RED._(`${TYPE}.errors.weak-secret`));
 
     const account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
     if (config.account && !account?.runtime) node.warn(RED._(`${TYPE}.errors.no-account`));
@@ -122,7 +133,9 @@ export = function (RED: NodeAPI) {
     try {
       registry.register(routePath, receiver);
       node.status(
-        noSecret
+        weakSecret
+          ? { fill: 'red', shape: 'ring', text: RED._(`${TYPE}.status.weak-secret`) }
+          : noSecret
           ? { fill: 'yellow', shape: 'ring', text: RED._(`${TYPE}.status.no-secret`, { path: routePath }) }
           : { fill: 'green', shape: 'ring', text: RED._(`${TYPE}.status.listening`, { path: routePath }) },
       );

@@ -139,7 +139,10 @@ export class WebhookReceiver {
     if (!auth.ok) return this.reject(res, { status: 401, body: { error: 'unauthorized' } }, auth.reason);
 
     const receivedAt = new Date(this.clock.now()).toISOString();
-    const headerId = firstHeader(req.headers['webhook-id']);
+    // Standard Webhooks signs its webhook-id. hmac-sha256 and shared-secret do not: there a replayed
+    // request with a fresh header would pass as new (and anyone could pre-claim a future id), so events
+    // are deduplicated on the authenticated body instead (its own event id, or its hash).
+    const headerId = this.config.mode === 'hmac-sha256' || this.config.mode === 'shared-secret' ? undefined : firstHeader(req.headers['webhook-id']);
     const parsed = parseBodySafely(raw, this.config.maxDepth ?? DEFAULT_MAX_DEPTH);
     const payload: string | Buffer = parsed.text ?? raw;
     const base = (eventId: string | undefined, body?: unknown) => ({
