@@ -331,6 +331,11 @@ export class SandboxServer {
       return sendJson(res, 200, { requests: this.requests });
     }
     if (method === 'POST' && (p === '/sandbox/control' || p === '/sandbox/reset')) {
+      // These change what the sandbox does (and where it posts receipts): only a local client may ask.
+      // A browser page on another site can post text/plain without a preflight, and DNS rebinding
+      // brings a foreign Host name to a loopback port; both are refused.
+      const refusal = controlRefusal(req);
+      if (refusal) return sendJson(res, refusal.status, { message: refusal.message });
       const raw = await readBody(req);
       let body: Record<string, unknown> = {};
       try {
@@ -344,6 +349,32 @@ export class SandboxServer {
     }
     sendJson(res, 404, { message: 'unknown sandbox route' });
   }
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function loopbackHost(host: string): boolean {
+  const name = host.trim().toLowerCase().replace(/:\d+$/, '');
+  return LOOPBACK_HOSTS.has(name) || /^127(\.\d{1,3}){3}$/.test(name);
+}
+
+/** Why a control request is refused, or null: it must be JSON, addressed to loopback, from a loopback page (if any). */
+export function controlRefusal(req: IncomingMessage): { status: number; message: string } | null {
+  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') return { status: 415, message: 'control requests must be application/json' };
+  if (!loopbackHost(String(req.headers.host ?? ''))) return { status: 403, message: 'control requests must be addressed to a loopback host' };
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let host = '';
+    try {
+      const u = new URL(String(origin));
+      host = u.protocol === 'http:' || u.protocol === 'https:' ? u.host : '';
+    } catch {
+      /* "null" or garbage: not a loopback page */
+    }
+    if (!host || !loopbackHost(host)) return { status: 403, message: 'control requests from other sites are refused' };
+  }
+  return null;
 }
 
 let pageCache: string | null = null;
