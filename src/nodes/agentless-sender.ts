@@ -9,6 +9,7 @@ import { DISPATCH_DEFAULTS as D, SenderRuntime, positiveNumber } from '../send/s
 import { systemClock, type Clock } from '../util/clock';
 import { COMPLIANCE_DEFAULTS as C } from '../compliance/policy';
 import { nodeLogger } from './node-logger';
+import { registerPatternRoute } from './pattern-route';
 import type { AccountNode, SenderDef, SenderNode } from './types';
 
 /**
@@ -22,6 +23,7 @@ function testClock(RED: NodeAPI): Clock | undefined {
 }
 
 export = function (RED: NodeAPI) {
+  registerPatternRoute(RED);
   function AgentlessSenderNode(this: SenderNode, config: SenderDef) {
     RED.nodes.createNode(this, config);
     const account = RED.nodes.getNode(config.account) as AccountNode | null;
