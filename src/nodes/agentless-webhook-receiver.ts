@@ -109,6 +109,7 @@ export = function (RED: NodeAPI) {
     const receiver = new WebhookReceiver(
       {
         path: routePath,
+        provider: accountRuntime?.settings.provider,
         mode: auth,
         secret: node.credentials?.secret,
         headerName: config.headerName?.trim() || undefined,

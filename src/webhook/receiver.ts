@@ -28,6 +28,8 @@ export type OutputNumber = (typeof OUTPUT)[keyof typeof OUTPUT];
 
 export interface ReceiverConfig extends AuthConfig {
   path: string;
+  /** The platform named in msg.sms.provider of events that name none (invalid ones): the account's, or 'unknown'. */
+  provider?: string;
   bodyLimitBytes?: number;
   maxDepth?: number;
   bodyTimeoutMs?: number;
@@ -244,6 +246,7 @@ export class WebhookReceiver {
     this.stats.invalid++;
     this.stats.lastError = reason;
     msg.webhook.reason = reason;
+    msg.sms = { provider: this.config.provider ?? 'unknown', ...msg.sms };
     msg.error = { code: 'invalid_webhook', message: reason, retryable: false };
     this.emitLater([{ output: OUTPUT.invalid, msg }]);
     this.activity();

@@ -3,6 +3,7 @@
  * (invalid input, config problems, opt-out commands) and for get-status answers that never read a status.
  */
 import path from 'path';
+import request from 'supertest';
 import { ALL_NODES, Capture, helper, loadSendFlow, sendFlow, useLoopbackSandbox, type Msg } from '../helpers/flow';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -57,5 +58,35 @@ describe('msg.sms.provider on every output', function () {
     bad.sms.provider.should.equal('ccai-platform');
     unsupported.error.code.should.equal('status_unsupported');
     unsupported.sms.provider.should.equal('ccai-platform');
+  });
+});
+
+describe('msg.sms.provider on the webhook receiver outputs', function () {
+  this.timeout(20_000);
+  useLoopbackSandbox({}, { userDir: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const receiverModule = require(path.resolve(__dirname, '..', '..', 'nodes/nodes/agentless-webhook-receiver.js'));
+  let httpNode: Parameters<typeof request>[0];
+  const receiver = (RED: { httpNode: typeof httpNode }) => {
+    httpNode = RED.httpNode;
+    return receiverModule(RED);
+  };
+
+  it('an invalid event (output 4) names the account platform, or unknown without an account', async function () {
+    const flow: Msg[] = [
+      { id: 'tab', type: 'tab', label: 'test' },
+      { id: 'acct', type: 'agentless-account', name: 'a', provider: 'ccai-platform', region: '', apiBaseUrl: 'http://127.0.0.1:1', authBaseUrl: '', requestsPerMinute: '', sandboxPort: '' },
+      { id: 'rx', z: 'tab', type: 'agentless-webhook-receiver', path: '/in/a', auth: 'none', account: 'acct', wires: [[], [], [], ['bad']] },
+      { id: 'rx2', z: 'tab', type: 'agentless-webhook-receiver', path: '/in/b', auth: 'none', wires: [[], [], [], ['bad2']] },
+      { id: 'bad', type: 'helper', z: 'tab' },
+      { id: 'bad2', type: 'helper', z: 'tab' },
+    ];
+    await helper.load([...ALL_NODES, receiver], flow, { acct: { username: 'u', password: 'p' } });
+    const bad = new Capture(helper.getNode('bad'));
+    const bad2 = new Capture(helper.getNode('bad2'));
+    (await request(httpNode).post('/in/a').set('content-type', 'application/json').send('{"nothing": "useful"}')).status.should.equal(422);
+    (await request(httpNode).post('/in/b').set('content-type', 'application/json').send('{not json')).status.should.equal(400);
+    (await bad.wait(1))[0].sms.provider.should.equal('ccai-platform');
+    (await bad2.wait(1))[0].sms.provider.should.equal('unknown');
   });
 });
