@@ -3,7 +3,7 @@
  * the API request budget that every sender and status poll of the tenant draws from.
  */
 import type { NodeAPI } from 'node-red';
-import type { AccountDef, AccountNode, AccountNodeCredentials } from './types';
+import type { AccountDef, AccountNode, AccountNodeCredentials } from './kit/types';
 import { AccountRuntime } from '../providers/account';
 import { PROVIDERS } from '../providers/types';
 import { capabilitiesOf } from '../providers/factory';
@@ -11,10 +11,10 @@ import { LocalCoordination, RedisCoordination, type Coordination } from '../coor
 import { REDIS_DEFAULTS } from '../coordination/redis-connection';
 import { DEFAULT_GENESYS_REGION } from '../providers/genesys-regions';
 import { systemClock } from '../util/clock';
-import { nodeLogger } from './node-logger';
-import { registerAccountAdminRoutes } from './account-admin';
+import { nodeLogger } from './kit/logger';
+import { registerAccountAdminRoutes } from './admin/account-admin';
 import { optOutFile } from '../compliance/opt-out-store';
-import { registerOptOutRoutes } from './opt-out-routes';
+import { registerOptOutRoutes } from './admin/opt-out-routes';
 
 export = function (RED: NodeAPI) {
   // Admin routes are registered once per module and find the account by id.

@@ -7,7 +7,7 @@ import { parseMessageId } from '../status/message-id';
 import { routeError, routeOutcome, routeStatus, Routed } from '../status/route';
 import type { PollWait } from '../status/poll-scheduler';
 import { SmsError, toSmsError } from '../util/errors';
-import type { AccountNode } from './types';
+import type { AccountNode } from './kit/types';
 
 interface GetStatusDef extends NodeDef {
   account: string;

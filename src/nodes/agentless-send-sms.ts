@@ -11,7 +11,7 @@ import { snapshotMsg } from '../send/snapshot';
 import { statusView } from '../send/status';
 import { SmsError, toSmsError } from '../util/errors';
 import type { SendJob, SendOutcome } from '../dispatch/dispatcher';
-import type { SenderNode } from './types';
+import type { SenderNode } from './kit/types';
 
 interface SendSmsDef extends NodeDef {
   sender: string;

@@ -8,8 +8,8 @@ import type { NodeAPI } from 'node-red';
 import { DISPATCH_DEFAULTS as D, SenderRuntime, positiveNumber } from '../send/sender';
 import { systemClock, type Clock } from '../util/clock';
 import { COMPLIANCE_DEFAULTS as C } from '../compliance/policy';
-import { nodeLogger } from './node-logger';
-import type { AccountNode, SenderDef, SenderNode } from './types';
+import { nodeLogger } from './kit/logger';
+import type { AccountNode, SenderDef, SenderNode } from './kit/types';
 
 /**
  * TEST ONLY: `settings.agentlessSms.complianceClock` ({ now() }) replaces the wall clock the quiet-hours

@@ -7,7 +7,7 @@
 import type { NodeAPI } from 'node-red';
 import { COMMS_TOPIC, SenderMonitor, WATCH_PATH, type SenderProbe } from '../monitor/sender-monitor';
 import { systemClock } from '../util/clock';
-import type { SenderNode } from './types';
+import type { SenderNode } from './kit/types';
 
 export = function (RED: NodeAPI) {
   const r = RED as unknown as {

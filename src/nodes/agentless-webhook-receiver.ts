@@ -11,7 +11,7 @@ import { PathInUseError, RouteRegistry, normalizeRoutePath, type ExpressLikeApp 
 import { AUTH_MODES, DEFAULT_TOLERANCE_SEC, type AuthMode } from '../webhook/signature';
 import { DEFAULT_MAX_DEPTH, WebhookReceiver, type ReceiverStats } from '../webhook/receiver';
 import { inboundOptOutHandler } from '../compliance/inbound';
-import type { AccountNode } from './types';
+import type { AccountNode } from './kit/types';
 
 interface ReceiverNodeDef extends NodeDef {
   path: string;

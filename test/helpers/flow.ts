@@ -6,14 +6,14 @@ import helper from 'node-red-node-test-helper';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { builtNode } from './built';
 import { SandboxServer, type SandboxOptions } from '../../src/sandbox/server';
 
 helper.init(require.resolve('node-red'));
 
-const root = path.resolve(__dirname, '..', '..');
-export const accountNode = require(path.join(root, 'nodes/nodes/agentless-account.js'));
-export const senderNode = require(path.join(root, 'nodes/nodes/agentless-sender.js'));
-export const sendSmsNode = require(path.join(root, 'nodes/nodes/agentless-send-sms.js'));
+export const accountNode = builtNode('agentless-account');
+export const senderNode = builtNode('agentless-sender');
+export const sendSmsNode = builtNode('agentless-send-sms');
 export const ALL_NODES = [accountNode, senderNode, sendSmsNode];
 
 export { helper };

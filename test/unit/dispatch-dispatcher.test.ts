@@ -8,7 +8,7 @@ import { unlimitedBudget, type RequestBudget } from '../../src/providers/types';
 import { ManualClock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
 import { silentLogger } from '../../src/util/logger';
-import { FakeProvider, httpError, job, ok, seeded, settle, until, type Reply } from './dispatch-fakes';
+import { FakeProvider, httpError, job, ok, seeded, settle, until, type Reply } from '../helpers/dispatch-fakes';
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'sms-dispatch-'));

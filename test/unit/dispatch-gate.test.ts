@@ -8,7 +8,7 @@ import { unlimitedBudget } from '../../src/providers/types';
 import { ManualClock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
 import { silentLogger } from '../../src/util/logger';
-import { FakeProvider, job, settle, until } from './dispatch-fakes';
+import { FakeProvider, job, settle, until } from '../helpers/dispatch-fakes';
 
 function make(clock: ManualClock, gate: (j: SendJob) => GateDecision, extra: Partial<DispatcherOptions> = {}) {
   const provider = new FakeProvider(clock);

@@ -3,7 +3,7 @@ import { AccountBudget } from '../../src/dispatch/request-budget';
 import { parseRetryAfter } from '../../src/util/retry-after';
 import { ManualClock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
-import { seeded, settle } from './dispatch-fakes';
+import { seeded, settle } from '../helpers/dispatch-fakes';
 
 /** Records the instant of each grant (a resolved promise is only observed after the clock moved on). */
 class RecordingBudget extends AccountBudget {

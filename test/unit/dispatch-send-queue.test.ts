@@ -6,7 +6,7 @@ import { SendQueue } from '../../src/dispatch/send-queue';
 import { IdempotencyStore } from '../../src/dispatch/idempotency-store';
 import { ManualClock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
-import { job, ok } from './dispatch-fakes';
+import { job, ok } from '../helpers/dispatch-fakes';
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'sms-queue-'));

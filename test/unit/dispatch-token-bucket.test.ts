@@ -1,7 +1,7 @@
 import should from 'should';
 import { TokenBucket } from '../../src/dispatch/token-bucket';
 import { ManualClock } from '../../src/util/clock';
-import { seeded } from './dispatch-fakes';
+import { seeded } from '../helpers/dispatch-fakes';
 
 describe('dispatch: TokenBucket', () => {
   it('never hands out more than floor(rate * t + burst + slack) over any interval', () => {

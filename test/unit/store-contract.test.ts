@@ -19,7 +19,7 @@ import { REDIS_DEFAULTS } from '../../src/coordination/redis-connection';
 import { RedisBudget } from '../../src/coordination/redis-budget';
 import { DISPATCH_DEFAULTS } from '../../src/send/sender';
 import { RedisServer } from '../helpers/redis-server';
-import { FakeProvider, job, ok } from './dispatch-fakes';
+import { FakeProvider, job, ok } from '../helpers/dispatch-fakes';
 
 interface Kit {
   name: string;

@@ -1,8 +1,8 @@
 /** Shapes of our config nodes as other nodes see them through RED.nodes.getNode. */
 import type { Node, NodeDef } from 'node-red';
-import type { AccountRuntime } from '../providers/account';
-import type { ProviderName } from '../providers/types';
-import type { SenderRuntime } from '../send/sender';
+import type { AccountRuntime } from '../../providers/account';
+import type { ProviderName } from '../../providers/types';
+import type { SenderRuntime } from '../../send/sender';
 
 export interface AccountDef extends NodeDef {
   provider: ProviderName;
@@ -22,10 +22,10 @@ export interface AccountDef extends NodeDef {
   redisWhenDown?: 'fail' | 'hold';
 }
 
-export type { AccountCredentials } from '../providers/types';
+export type { AccountCredentials } from '../../providers/types';
 
 /** The account node's credentials: the platform's, plus the Redis password of the coordination option. */
-export type AccountNodeCredentials = import('../providers/types').AccountCredentials & { redisPassword?: string };
+export type AccountNodeCredentials = import('../../providers/types').AccountCredentials & { redisPassword?: string };
 
 export interface AccountNode extends Node<AccountNodeCredentials> {
   runtime: AccountRuntime;
