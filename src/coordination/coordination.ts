@@ -148,3 +148,14 @@ export class RedisCoordination implements Coordination {
     await this.link.close();
   }
 }
+
+/** The coordination an account's settings ask for (`local` unless `redis` is chosen). */
+export function createCoordination(
+  accountId: string,
+  parsed: { budget: BudgetSettings; coordination: { mode: 'local' } | { mode: 'redis'; redis: RedisSettings } },
+  deps: { clock: Clock; logger: Logger },
+): Coordination {
+  return parsed.coordination.mode === 'redis'
+    ? new RedisCoordination(accountId, parsed.coordination.redis, parsed.budget, deps)
+    : new LocalCoordination(parsed.budget, deps.clock);
+}
