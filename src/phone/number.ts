@@ -47,7 +47,7 @@ const ALLOWED_CHARS = /^[+0-9\u0660-\u0669\u06F0-\u06F9 ().\-/\u2010-\u2015\u221
 const EXTENSION_MARKERS: RegExp[] = [
   /;\s*ext\s*=/i, // RFC 3966 tel URI parameter
   /\bext(?:ension|n)?\b/i, // "ext. 12", "extension 12", "extn 12"
-  /(?:^|[\d\s).\-])x\s*\.?\s*\d/i, // "x12", "555-0123 x 12"
+  /(?:^|[\d\s).-])x\s*\.?\s*\d/i, // "x12", "555-0123 x 12"
   /#/, // "#12" (also a DTMF pause marker: never part of an SMS address)
 ];
 

@@ -26,7 +26,6 @@ export function assertFreshBuild(): void {
 }
 
 /** What a node file exports: Node-RED calls it with the runtime API. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type NodeModule = (RED: any) => void;
 
 /** The module Node-RED loads for a node type (package.json "node-red"), from a fresh build. */

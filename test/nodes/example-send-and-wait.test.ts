@@ -10,7 +10,6 @@ import should from 'should';
 import { ALL_NODES, Capture, helper, type Msg } from '../helpers/flow';
 import { builtNode } from '../helpers/built';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const getStatusNode = builtNode('agentless-get-status');
 const FILE = path.resolve(__dirname, '..', '..', 'examples', '02 - Send and wait for delivery.json');
 

@@ -6,7 +6,6 @@ import should from 'should';
 import { ALL_NODES, Capture, helper, sleep, type Msg, useLoopbackSandbox } from '../helpers/flow';
 import { builtNode } from '../helpers/built';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const getStatusNode = builtNode('agentless-get-status');
 const CREDS = { clientId: 'client-1', clientSecret: 's3cret-value' };
 

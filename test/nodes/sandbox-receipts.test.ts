@@ -15,7 +15,6 @@ import { systemClock } from '../../src/util/clock';
 import { Capture, helper, sleep } from '../helpers/flow';
 import { builtNode } from '../helpers/built';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const receiverModule = builtNode('agentless-webhook-receiver');
 const SECRET = 'whsec_' + Buffer.from('sandbox-receipts-secret-32-byte!').toString('base64');
 

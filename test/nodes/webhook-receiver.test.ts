@@ -9,7 +9,6 @@ import { builtNode } from '../helpers/built';
 // The helper ships no types; it is required untyped so this file declares no global module shim.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const receiverModule = builtNode('agentless-webhook-receiver');
 const SECRET = 'whsec_' + Buffer.from('node-test-secret-32-bytes-long!!').toString('base64');
 

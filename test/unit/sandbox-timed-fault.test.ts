@@ -2,6 +2,7 @@
 import should from 'should';
 import { SandboxServer } from '../../src/sandbox/server';
 import { request } from '../helpers/red-process';
+import http from 'http';
 
 describe('sandbox time-based fault (forMs)', function () {
   let server: SandboxServer;
@@ -17,7 +18,6 @@ describe('sandbox time-based fault (forMs)', function () {
     const tok = JSON.parse((await request(port, 'POST', '/oauth/token', 'grant_type=client_credentials', { authorization: 'Basic ' + Buffer.from('a:b').toString('base64'), 'content-type': 'application/x-www-form-urlencoded' })).body).access_token;
     const body = JSON.stringify({ fromAddress: '+12025550100', toAddress: '+12025550123', toAddressMessengerType: 'sms', textBody: 'hi' });
     return new Promise((resolve, reject) => {
-      const http = require('http') as typeof import('http');
       const r = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v2/conversations/messages/agentless', headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' } }, (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined }));
