@@ -62,6 +62,8 @@ export interface DispatcherOptions {
   queueStore?: SenderQueueStore;
   /** A shared idempotency store instead of the local one in `storeDir`. */
   idempotencyStore?: IdempotencyKeys;
+  /** Whether submissions need the store open (default: a `storeDir` or a given queue store). */
+  persistent?: boolean;
 }
 
 export type GateDecision = SmsError | null | { holdUntil: number };

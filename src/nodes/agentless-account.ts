@@ -8,7 +8,6 @@ import type { AccountDef, AccountNode, AccountNodeCredentials } from './kit/type
 import { AccountRuntime } from '../providers/account';
 import { parseAccountConfig } from '../providers/account-config';
 import { createCoordination } from '../coordination/coordination';
-import { optOutFile } from '../compliance/opt-out-store';
 import { systemClock } from '../util/clock';
 import { nodeLogger, onClose, packageSettings } from './kit/node-kit';
 import { registerAccountAdminRoutes } from './admin/account-admin';
@@ -26,14 +25,8 @@ export = function (RED: NodeAPI) {
     // of "never more than N per window" take seconds. Not a product setting.
     const parsed = parseAccountConfig(config, this.credentials ?? {}, agentlessSms?.budgetWindowMs);
     const logger = nodeLogger(this);
-    const coordination = createCoordination(this.id, parsed, { clock: systemClock, logger });
-    this.runtime = new AccountRuntime(parsed.settings, parsed.credentials, coordination.budget, {
-      clock: systemClock,
-      logger,
-      // The opt-out list lives under the account's id in the user directory (memory only without one).
-      optOutFile: userDir ? optOutFile(userDir, this.id) : null,
-      ...(coordination.mode === 'redis' ? { coordination } : {}),
-    });
+    const coordination = createCoordination(this.id, parsed, { clock: systemClock, logger, userDir });
+    this.runtime = new AccountRuntime(parsed.settings, parsed.credentials, coordination.budget, { clock: systemClock, logger, coordination });
     if (parsed.settings.provider === 'sandbox') {
       this.runtime.sandboxUrl().then(
         (url) => this.log(RED._('agentless-account.log.sandbox', { url: `${url}/sandbox/phone` })),

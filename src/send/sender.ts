@@ -82,14 +82,15 @@ export class ReadySender {
       channelUuid: settings.channelUuid,
     };
     this.compliance = new CompliancePolicy(settings.compliance ?? {});
-    // With Redis coordination the queue and the idempotency keys are shared by every instance.
-    const shared = account.coordination?.senderStores(deps.senderId ?? 'sender', {
+    // Local: in the sender's store directory. Redis: shared by every instance of the account.
+    const stores = account.coordination.senderStores(deps.senderId ?? 'sender', {
       queueLimit: settings.queueLimit,
       maxInFlight: 1,
       ratePerSecond: settings.ratePerSecond,
       burst: settings.burst,
       idempotencyRetentionMs: settings.idempotencyRetentionMs,
       logger: deps.logger,
+      storeDir: deps.storeDir,
     });
     this.dispatcher = new Dispatcher(() => account.provider(), account.budget, {
       storeDir: deps.storeDir,
@@ -112,7 +113,9 @@ export class ReadySender {
       clock: deps.clock,
       logger: deps.logger,
       gate: (job) => this.dispatchGate(job),
-      ...(shared ? { queueStore: shared.queueStore, idempotencyStore: shared.idempotencyStore } : {}),
+      queueStore: stores.queueStore,
+      idempotencyStore: stores.idempotencyStore,
+      persistent: stores.durable,
     });
     void this.dispatcher.start();
   }

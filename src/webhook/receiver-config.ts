@@ -2,13 +2,12 @@
  * The agentless-webhook-receiver node's configuration (flow JSON and credentials) turned into the
  * receiver's settings, and where its dedupe state lives. Pure apart from opening that store.
  */
-import os from 'os';
-import path from 'path';
 import { normalizeRoutePath } from './route-registry';
 import { AUTH_MODES, DEFAULT_TOLERANCE_SEC, type AuthMode } from './signature';
 import { DEFAULT_MAX_DEPTH, type ReceiverConfig, type ReceiverStats } from './receiver';
-import { WebhookEventStore, type EventClaimStore } from './event-store';
+import type { EventClaimStore } from './event-store';
 import type { Coordination } from '../coordination/coordination';
+import { openLocalEventStore } from '../coordination/local';
 import type { Clock } from '../util/clock';
 import { clampedPositive } from '../util/settings';
 
@@ -55,15 +54,12 @@ export function parseReceiverConfig(config: ReceiverNodeConfig, secret: string |
 }
 
 /**
- * An account with Redis coordination shares the dedupe state between instances: an event posted to
- * two of them is emitted once. Otherwise it is per node id, in the user directory, so it survives
- * restarts and redeploys.
+ * An account's coordination hands out the dedupe state: with Redis it is shared between instances (an
+ * event posted to two of them is emitted once), locally it is per node id in the user directory, so it
+ * survives restarts and redeploys. A receiver without an account keeps the same local file.
  */
 export function openReceiverStore(nodeId: string, coordination: Coordination | undefined, userDir: string | undefined, clock: Clock): Promise<EventClaimStore> {
-  const shared = coordination?.eventStore(nodeId) ?? null;
-  if (shared) return Promise.resolve(shared);
-  const dir = path.join(userDir || path.join(os.tmpdir(), 'agentless-sms'), 'agentless-sms', 'webhooks');
-  return WebhookEventStore.open(path.join(dir, `${nodeId.replace(/[^\w.-]/g, '_')}.jsonl`), { clock });
+  return coordination ? coordination.eventStore(nodeId) : openLocalEventStore(userDir, nodeId, clock);
 }
 
 /** The receiver's counts in words: i18n key and parameters, plus the last error when requests were refused. */
