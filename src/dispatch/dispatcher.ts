@@ -136,7 +136,7 @@ export class Dispatcher {
     this.bucket = new TokenBucket(opts.ratePerSecond, opts.burst, opts.clock);
     this.breaker = new CircuitBreaker(opts.breaker, opts.clock);
     const prefix = opts.storeName ?? 'sender';
-    this.persistent = opts.storeDir !== null || opts.queueStore !== undefined;
+    this.persistent = opts.persistent ?? (opts.storeDir !== null || opts.queueStore !== undefined);
     this.shared = isSharedBudget(budget) ? budget : null;
     this.queue = opts.queueStore ?? new SendQueue(opts.storeDir, { limit: opts.queueLimit, fileName: `${prefix}-queue.jsonl`, fsync: opts.fsync, logger: opts.logger });
     this.delivery = new OutcomeDelivery({ queue: this.queue, logger: opts.logger, storeFailed: (err) => this.storeFailed(err), changed: () => this.changed() });
