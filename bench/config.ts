@@ -11,7 +11,7 @@ export interface BenchConfig {
   rate: { points: { ratePerSecond: number; messages: number }[] };
   /** `concurrency`: requests in flight, for the sender and the client loop alike. */
   throughput: { messages: number; concurrency: number };
-  /** `burst`: a closed loop of `requests` signed events, `concurrency` at a time (the issue's 500-request check). */
+  /** `burst`: a closed loop of `requests` signed events, `concurrency` at a time. */
   webhook: { rates: number[]; seconds: number; stalledRate: number; connections: number; duplicateShare: number; burst: { requests: number; concurrency: number } };
   storm: { ratePerSecond: number; leadSeconds: number; stormSeconds: number; retryAfterSeconds: number; tailSeconds: number };
   restart: { messages: number; ratePerSecond: number; killAfter: number; quietMs: number };

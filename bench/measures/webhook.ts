@@ -161,7 +161,7 @@ export async function measureWebhook(cfg: BenchConfig, log: (s: string) => void)
       }
       points.push(toPoint(target, rate, 'fixed-rate', runs));
     }
-    // The issue's own check: a burst of signed events, a few at a time, as a platform retrying a backlog.
+    // A burst of signed events, a few at a time, as a platform retrying a backlog sends them.
     const { requests, concurrency } = w.burst;
     for (const target of ['ours', 'plain', 'bare'] as const) {
       const url = target === 'bare' ? `${bareUrl}/hooks` : `${redUrl}/hooks/${target}`;

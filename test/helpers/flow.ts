@@ -73,6 +73,13 @@ export function sendFlow(account: Record<string, unknown>, sender: Record<string
   ];
 }
 
+/** A node of a flow by its id (tests change nodes by id, never by position). */
+export function byId(flow: Msg[], id: string): Msg {
+  const node = flow.find((n) => n.id === id);
+  if (!node) throw new Error(`no node ${id} in the flow`);
+  return node;
+}
+
 export async function loadSendFlow(flow: Msg[], credentials: Record<string, unknown> = {}) {
   await helper.load(ALL_NODES, flow, credentials);
   return {
