@@ -14,10 +14,9 @@ import type { SenderRuntime } from './sender';
 import type { SendJob, SendOutcome } from '../dispatch/dispatcher';
 import { SmsError, toSmsError } from '../util/errors';
 import type { Clock } from '../util/clock';
+import type { Emit, FlowMsg } from '../util/flow-msg';
 
-/** A flow message as far as this pipeline reads and writes it. */
-export type FlowMsg = { sms?: unknown; error?: unknown; [k: string]: unknown };
-export type Emit = (out: (FlowMsg | null)[]) => void;
+
 
 interface Pending {
   msg: FlowMsg;

@@ -9,9 +9,9 @@ import type { PollWait } from './poll-scheduler';
 import type { GetStatusSettings } from './config';
 import type { AccountRuntime } from '../providers/account';
 import { SmsError, toSmsError } from '../util/errors';
+import type { Emit, FlowMsg } from '../util/flow-msg';
 
-export type FlowMsg = { sms?: unknown; error?: unknown; [k: string]: unknown };
-export type Emit = (out: (FlowMsg | null)[]) => void;
+
 
 export interface StatusReaderDeps {
   /** The account config node's runtime; null when the node has none. */
