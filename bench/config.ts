@@ -24,9 +24,21 @@ export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     label: spec ? 'spec' : 'full',
     runs: Number(env.BENCH_RUNS ?? 3),
     parallel: false,
-    rate: { points: [{ ratePerSecond: 20, messages: spec ? 2000 : 1000 }, { ratePerSecond: 100, messages: 2000 }] },
+    rate: {
+      points: [
+        { ratePerSecond: 20, messages: spec ? 2000 : 1000 },
+        { ratePerSecond: 100, messages: 2000 },
+      ],
+    },
     throughput: { messages: 1000, concurrency: 8 },
-    webhook: { rates: [500, 1000, 2000], seconds: Number(env.BENCH_WEBHOOK_SECONDS ?? (spec ? 30 : 6)), stalledRate: 1000, connections: 50, duplicateShare: 0.05, burst: { requests: 500, concurrency: 10 } },
+    webhook: {
+      rates: [500, 1000, 2000],
+      seconds: Number(env.BENCH_WEBHOOK_SECONDS ?? (spec ? 30 : 6)),
+      stalledRate: 1000,
+      connections: 50,
+      duplicateShare: 0.05,
+      burst: { requests: 500, concurrency: 10 },
+    },
     storm: { ratePerSecond: 20, leadSeconds: 2, stormSeconds: 30, retryAfterSeconds: 5, tailSeconds: 8 },
     restart: { messages: 1000, ratePerSecond: 100, killAfter: 100, quietMs: 3000 },
     memory: { jobs: 100_000 },

@@ -140,13 +140,15 @@ export class Dispatcher {
     this.shared = isSharedBudget(budget) ? budget : null;
     this.queue = opts.queueStore ?? new SendQueue(opts.storeDir, { limit: opts.queueLimit, fileName: `${prefix}-queue.jsonl`, fsync: opts.fsync, logger: opts.logger });
     this.delivery = new OutcomeDelivery({ queue: this.queue, logger: opts.logger, storeFailed: (err) => this.storeFailed(err), changed: () => this.changed() });
-    this.idem = opts.idempotencyStore ?? new IdempotencyStore(opts.storeDir, {
-      retentionMs: opts.idempotencyRetentionMs,
-      clock: opts.clock,
-      fileName: `${prefix}-idempotency.jsonl`,
-      fsync: opts.fsync,
-      logger: opts.logger,
-    });
+    this.idem =
+      opts.idempotencyStore ??
+      new IdempotencyStore(opts.storeDir, {
+        retentionMs: opts.idempotencyRetentionMs,
+        clock: opts.clock,
+        fileName: `${prefix}-idempotency.jsonl`,
+        fsync: opts.fsync,
+        logger: opts.logger,
+      });
     this.unsubscribe.push(
       this.breaker.onChange(() => {
         this.kick();
@@ -288,7 +290,7 @@ export class Dispatcher {
   // ---- internals ----
 
   private pauseUntil(): number {
-    const shared = this.shared ? this.shared.pausedUntil() ?? 0 : 0;
+    const shared = this.shared ? (this.shared.pausedUntil() ?? 0) : 0;
     return Math.max(shared, this.localPauseUntil);
   }
 
@@ -522,10 +524,13 @@ export class Dispatcher {
       };
       this.sleepers.add(wake);
       if (Number.isFinite(ms)) {
-        timer = this.clock.setTimer(() => {
-          this.sleepers.delete(wake);
-          resolve();
-        }, Math.max(0, ms));
+        timer = this.clock.setTimer(
+          () => {
+            this.sleepers.delete(wake);
+            resolve();
+          },
+          Math.max(0, ms),
+        );
       }
     });
   }

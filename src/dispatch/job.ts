@@ -16,16 +16,12 @@ export interface SendJob {
   attempts: number;
 }
 
-export type SendOutcome =
-  | { ok: true; result: SendResult; attempts: number; duplicate?: boolean }
-  | { ok: false; error: SmsError; attempts: number };
+export type SendOutcome = { ok: true; result: SendResult; attempts: number; duplicate?: boolean } | { ok: false; error: SmsError; attempts: number };
 
 /** An error as the store keeps it (SmsError.toJSON). */
 export type StoredError = SerializedSmsError;
 
-export type StoredOutcome =
-  | { ok: true; result: SendResult; attempts: number; duplicate?: boolean }
-  | { ok: false; error: StoredError; attempts: number };
+export type StoredOutcome = { ok: true; result: SendResult; attempts: number; duplicate?: boolean } | { ok: false; error: StoredError; attempts: number };
 
 export function storeOutcome(o: SendOutcome): StoredOutcome {
   if (o.ok) return toStorable(o) as StoredOutcome;

@@ -10,17 +10,7 @@ import { randomUUID } from 'crypto';
 import { SmsError } from '../util/errors';
 import { HttpClient, HttpResponse, errorForStatus, trimSlash } from './http-client';
 import { readBody } from './body';
-import type {
-  AccountCredentials,
-  AccountSettings,
-  ConnectionCheck,
-  OutboundMessage,
-  Provider,
-  ProviderCapabilities,
-  ProviderDeps,
-  SendResult,
-  StatusResult,
-} from './types';
+import type { AccountCredentials, AccountSettings, ConnectionCheck, OutboundMessage, Provider, ProviderCapabilities, ProviderDeps, SendResult, StatusResult } from './types';
 
 export const AVAAMO_DEFAULT_BASE_URL = 'https://cx.avaamo.com';
 export const AVAAMO_LOCAL_ID_PREFIX = 'avaamo-local-';
@@ -64,7 +54,11 @@ export class AvaamoProvider implements Provider {
   readonly apiBase: string;
   private readonly http: HttpClient;
 
-  constructor(settings: AccountSettings, private readonly credentials: AccountCredentials, deps: ProviderDeps) {
+  constructor(
+    settings: AccountSettings,
+    private readonly credentials: AccountCredentials,
+    deps: ProviderDeps,
+  ) {
     this.apiBase = trimSlash(settings.apiBaseUrl || AVAAMO_DEFAULT_BASE_URL);
     this.http = new HttpClient({ provider: this.name, budget: deps.budget, clock: deps.clock, timeoutMs: settings.requestTimeoutMs });
   }

@@ -7,17 +7,7 @@
 import { SmsError, ErrorCode } from '../util/errors';
 import { HttpClient, HttpResponse, errorForStatus, pickErrorDetails, trimSlash } from './http-client';
 import { readBody } from './body';
-import type {
-  AccountCredentials,
-  AccountSettings,
-  ConnectionCheck,
-  OutboundMessage,
-  Provider,
-  ProviderCapabilities,
-  ProviderDeps,
-  SendResult,
-  StatusResult,
-} from './types';
+import type { AccountCredentials, AccountSettings, ConnectionCheck, OutboundMessage, Provider, ProviderCapabilities, ProviderDeps, SendResult, StatusResult } from './types';
 
 export const CCAI_CAPABILITIES: ProviderCapabilities = {
   status: false,
@@ -55,7 +45,11 @@ export class CcaiPlatformProvider implements Provider {
   readonly apiBase: string;
   private readonly http: HttpClient;
 
-  constructor(settings: AccountSettings, private readonly credentials: AccountCredentials, deps: ProviderDeps) {
+  constructor(
+    settings: AccountSettings,
+    private readonly credentials: AccountCredentials,
+    deps: ProviderDeps,
+  ) {
     if (!settings.apiBaseUrl) {
       throw new SmsError('config_missing', 'CCAI Platform needs the tenant URL (https://{subdomain}.{domain}) as the API base URL', { provider: this.name });
     }

@@ -12,18 +12,7 @@ import { readBody } from './body';
 import { DEFAULT_GENESYS_REGION } from './genesys-regions';
 import { isFinalStatus, normalizeGenesysStatus } from './genesys-status';
 import type { Clock } from '../util/clock';
-import type {
-  AccountCredentials,
-  AccountSettings,
-  ConnectionCheck,
-  OutboundMessage,
-  Provider,
-  ProviderCapabilities,
-  ProviderDeps,
-  ProviderName,
-  SendResult,
-  StatusResult,
-} from './types';
+import type { AccountCredentials, AccountSettings, ConnectionCheck, OutboundMessage, Provider, ProviderCapabilities, ProviderDeps, ProviderName, SendResult, StatusResult } from './types';
 
 export const GENESYS_CAPABILITIES: ProviderCapabilities = {
   status: true,
@@ -167,11 +156,9 @@ export class GenesysCloudProvider implements Provider {
       this.rememberConversation(key, conversationId);
     }
     const communicationId = await this.findCustomerCommunication(conversationId);
-    const res = await this.api(
-      'POST',
-      `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}/communications/${encodeURIComponent(communicationId)}/messages`,
-      { textBody: message.text },
-    );
+    const res = await this.api('POST', `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}/communications/${encodeURIComponent(communicationId)}/messages`, {
+      textBody: message.text,
+    });
     if (res.status < 200 || res.status >= 300) {
       const err = this.errorFrom(res);
       // A conversation that is gone cannot be continued: the next attempt creates a new one.
@@ -182,7 +169,12 @@ export class GenesysCloudProvider implements Provider {
     const data = readBody(res.data);
     const messageId = data.text('id');
     if (messageId === undefined) {
-      throw new SmsError('ambiguous_send', 'Genesys Cloud accepted the text but returned no message id', { httpStatus: res.status, sent: 'yes', provider: this.name, details: { conversationId, communicationId } });
+      throw new SmsError('ambiguous_send', 'Genesys Cloud accepted the text but returned no message id', {
+        httpStatus: res.status,
+        sent: 'yes',
+        provider: this.name,
+        details: { conversationId, communicationId },
+      });
     }
     const providerStatus = data.string('status') ?? 'queued';
     return {

@@ -16,8 +16,6 @@ import { SmsError, toSmsError } from '../util/errors';
 import type { Clock } from '../util/clock';
 import type { Emit, FlowMsg } from '../util/flow-msg';
 
-
-
 interface Pending {
   msg: FlowMsg;
   send: Emit;

@@ -11,8 +11,6 @@ import type { AccountRuntime } from '../providers/account';
 import { SmsError, toSmsError } from '../util/errors';
 import type { Emit, FlowMsg } from '../util/flow-msg';
 
-
-
 export interface StatusReaderDeps {
   /** The account config node's runtime; null when the node has none. */
   account: AccountRuntime | null;

@@ -71,7 +71,6 @@ export function codesOf(group: ErrorGroup): ReadonlySet<ErrorCode> {
 /** Rejections of the message itself (see `perMessage` above). */
 export const PER_MESSAGE_CODES: ReadonlySet<ErrorCode> = new Set(ERROR_CODES.filter((c) => 'perMessage' in ERROR_TABLE[c]));
 
-
 export interface MsgError {
   code: ErrorCode;
   message: string;

@@ -113,7 +113,10 @@ describe('dispatch: AccountBudget', () => {
     await budget.acquire();
     const waiting = budget.acquire();
     budget.close();
-    const err = await waiting.then(() => null, (e: unknown) => e);
+    const err = await waiting.then(
+      () => null,
+      (e: unknown) => e,
+    );
     should(err).be.instanceOf(SmsError);
     should((err as SmsError).code).equal('closed');
     should(clock.pendingTimers()).equal(0);

@@ -7,7 +7,17 @@ import { parseReceiverConfig } from '../../src/webhook/receiver-config';
 
 describe('node config parsing', function () {
   it('gives a sender saved before the reliability options existed the defaults', function () {
-    const s = parseSenderConfig({ account: 'a', fromAddress: ' +12025550100 ', channelUuid: '', mode: 'agentless', queueId: '', ratePerSecond: '', burst: '', queueLimit: '', defaultCountry: ' us ' } as SenderConfig);
+    const s = parseSenderConfig({
+      account: 'a',
+      fromAddress: ' +12025550100 ',
+      channelUuid: '',
+      mode: 'agentless',
+      queueId: '',
+      ratePerSecond: '',
+      burst: '',
+      queueLimit: '',
+      defaultCountry: ' us ',
+    } as SenderConfig);
     should(s.fromAddress).equal('+12025550100');
     should(s.defaultCountry).equal('US');
     s.ratePerSecond.should.equal(DISPATCH_DEFAULTS.ratePerSecond);
@@ -31,7 +41,9 @@ describe('node config parsing', function () {
     local.settings.provider.should.equal('sandbox');
     should(local.settings.apiBaseUrl).be.undefined();
     local.coordination.should.eql({ mode: 'local' });
-    const redis = parseAccountConfig({ provider: 'genesys-cloud', region: 'mypurecloud.de', coordination: 'redis', redisLease: '0.2', requestsPerMinute: 120 } as unknown as AccountConfig, { redisPassword: 'pw' });
+    const redis = parseAccountConfig({ provider: 'genesys-cloud', region: 'mypurecloud.de', coordination: 'redis', redisLease: '0.2', requestsPerMinute: 120 } as unknown as AccountConfig, {
+      redisPassword: 'pw',
+    });
     redis.budget.requestsPerMinute.should.equal(120);
     if (redis.coordination.mode !== 'redis') throw new Error('expected redis');
     redis.coordination.redis.leaseMs.should.equal(1000);
@@ -39,8 +51,16 @@ describe('node config parsing', function () {
   });
 
   it('keeps get-status waits bounded', function () {
-    parseGetStatusConfig({ account: '', messageId: '', messageIdType: '', waitForFinal: 'true', pollInterval: '0.001', timeout: 1e9 }).should.eql({ waitForFinal: true, intervalMs: 50, timeoutMs: 7 * 24 * 3600 * 1000 });
-    parseGetStatusConfig({ account: '', messageId: '', messageIdType: '', waitForFinal: false, pollInterval: '', timeout: '' }).should.eql({ waitForFinal: false, intervalMs: 5000, timeoutMs: 300_000 });
+    parseGetStatusConfig({ account: '', messageId: '', messageIdType: '', waitForFinal: 'true', pollInterval: '0.001', timeout: 1e9 }).should.eql({
+      waitForFinal: true,
+      intervalMs: 50,
+      timeoutMs: 7 * 24 * 3600 * 1000,
+    });
+    parseGetStatusConfig({ account: '', messageId: '', messageIdType: '', waitForFinal: false, pollInterval: '', timeout: '' }).should.eql({
+      waitForFinal: false,
+      intervalMs: 5000,
+      timeoutMs: 300_000,
+    });
   });
 
   it('refuses a receiver without a path and flags a missing secret', function () {
