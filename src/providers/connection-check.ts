@@ -66,10 +66,7 @@ function origin(url: string): string | null {
 }
 
 /** Origins a platform itself serves (https only): Genesys Cloud's api/login hosts of every region, Avaamo. */
-const PLATFORM_ORIGINS = new Set<string>([
-  ...GENESYS_REGIONS.flatMap((r) => [`https://api.${r.domain}`, `https://login.${r.domain}`]),
-  AVAAMO_DEFAULT_BASE_URL,
-]);
+const PLATFORM_ORIGINS = new Set<string>([...GENESYS_REGIONS.flatMap((r) => [`https://api.${r.domain}`, `https://login.${r.domain}`]), AVAAMO_DEFAULT_BASE_URL]);
 
 /** The origins the adapter would talk to for these settings (what its constructor computes). */
 function originsOf(provider: unknown): string[] {
@@ -133,7 +130,11 @@ export async function checkConnection(form: Record<string, unknown>, deployed: D
     const known = new Set(PLATFORM_ORIGINS);
     if (deployed && deployed.settings.provider !== 'sandbox') {
       // The deployed account's own hosts: what its owner deployed is not foreign to it.
-      const deployedHandle = await createProvider({ ...deployed.settings, region: deployed.settings.region || DEFAULT_GENESYS_REGION }, {}, { budget: unlimitedBudget, clock: systemClock, logger: silentLogger }).catch(() => null);
+      const deployedHandle = await createProvider(
+        { ...deployed.settings, region: deployed.settings.region || DEFAULT_GENESYS_REGION },
+        {},
+        { budget: unlimitedBudget, clock: systemClock, logger: silentLogger },
+      ).catch(() => null);
       if (deployedHandle) {
         for (const o of originsOf(deployedHandle.provider)) known.add(o);
         await deployedHandle.provider.close().catch(() => {});

@@ -253,9 +253,7 @@ export class SandboxServer {
     }
     if (p.startsWith('/sandbox/')) return this.handleSandbox(method, p, req, res);
 
-    const match = this.routes
-      .map((r) => ({ r, m: r.method === method ? r.pattern.exec(p) : null }))
-      .find((x) => x.m);
+    const match = this.routes.map((r) => ({ r, m: r.method === method ? r.pattern.exec(p) : null })).find((x) => x.m);
     const body = (await readBody(req)) ?? Buffer.alloc(0);
     const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       this.record(method, p, status);
@@ -360,7 +358,10 @@ function loopbackHost(host: string): boolean {
 
 /** Why a control request is refused, or null: it must be JSON, addressed to loopback, from a loopback page (if any). */
 export function controlRefusal(req: IncomingMessage): { status: number; message: string } | null {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
   if (type !== 'application/json') return { status: 415, message: 'control requests must be application/json' };
   if (!loopbackHost(String(req.headers.host ?? ''))) return { status: 403, message: 'control requests must be addressed to a loopback host' };
   const origin = req.headers.origin;

@@ -2,12 +2,11 @@
  * `msg.sms.provider` on every output, in a real runtime: also for messages refused before any request
  * (invalid input, config problems, opt-out commands) and for get-status answers that never read a status.
  */
-import path from 'path';
 import request from 'supertest';
+import { builtNode } from '../helpers/built';
 import { ALL_NODES, Capture, helper, loadSendFlow, sendFlow, useLoopbackSandbox, type Msg } from '../helpers/flow';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const getStatusNode = require(path.resolve(__dirname, '..', '..', 'nodes/nodes/agentless-get-status.js'));
+const getStatusNode = builtNode('agentless-get-status');
 
 describe('msg.sms.provider on every output', function () {
   this.timeout(20_000);
@@ -64,8 +63,7 @@ describe('msg.sms.provider on every output', function () {
 describe('msg.sms.provider on the webhook receiver outputs', function () {
   this.timeout(20_000);
   useLoopbackSandbox({}, { userDir: true });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const receiverModule = require(path.resolve(__dirname, '..', '..', 'nodes/nodes/agentless-webhook-receiver.js'));
+  const receiverModule = builtNode('agentless-webhook-receiver');
   let httpNode: Parameters<typeof request>[0];
   const receiver = (RED: { httpNode: typeof httpNode }) => {
     httpNode = RED.httpNode;

@@ -8,11 +8,11 @@ import path from 'path';
 import should from 'should';
 import request from 'supertest';
 import { hmacSha256Hex, signStandardWebhook } from '../../src/webhook/signature';
+import { builtNode } from '../helpers/built';
 import { ALL_NODES, Capture, helper, sendFlow, sleep, type Msg, useLoopbackSandbox } from '../helpers/flow';
 import { RedProcess } from '../helpers/red-process';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const receiverModule = require('../../nodes/nodes/agentless-webhook-receiver.js');
+const receiverModule = builtNode('agentless-webhook-receiver');
 const CREDS = { clientId: 'client-1', clientSecret: 'secret-1' };
 const WHSEC = 'whsec_' + Buffer.from('hostile-webhook-test-secret-32b!').toString('base64');
 const HMAC = 'hmac-shared-secret-for-tests';

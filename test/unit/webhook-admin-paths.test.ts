@@ -6,7 +6,24 @@ import { ADMIN_ROUTE_SEGMENTS, adminRouteClash } from '../../src/webhook/admin-p
 
 describe('webhook: receiver paths on admin routes', () => {
   it('refuses a path equal to or under an admin route, whatever its case and slashes', () => {
-    for (const p of ['/flows', 'flows', '/Flows/', '//flows//x', '/nodes/foo', '/settings', '/auth/token', '/credentials/x/y', '/plugins', '/icons', '/locales/x', '/library/a', '/debug/view', '/inject/1', '/comms', '/agentless-sms/accounts/test']) {
+    for (const p of [
+      '/flows',
+      'flows',
+      '/Flows/',
+      '//flows//x',
+      '/nodes/foo',
+      '/settings',
+      '/auth/token',
+      '/credentials/x/y',
+      '/plugins',
+      '/icons',
+      '/locales/x',
+      '/library/a',
+      '/debug/view',
+      '/inject/1',
+      '/comms',
+      '/agentless-sms/accounts/test',
+    ]) {
       assert.notStrictEqual(adminRouteClash(p), null, p);
     }
     should(adminRouteClash('/flows/x')).equal('/flows');

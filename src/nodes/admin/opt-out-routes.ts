@@ -7,9 +7,9 @@
  * a list of people's phone numbers, so reading the flows is not enough to download it.
  */
 import type { NodeAPI } from 'node-red';
-import { parseOptOutCsv, toOptOutCsv } from '../compliance/opt-out-store';
-import { toSmsError } from '../util/errors';
-import type { AccountNode } from './types';
+import { parseOptOutCsv, toOptOutCsv } from '../../compliance/opt-out-store';
+import { toSmsError } from '../../util/errors';
+import type { AccountNode } from '../kit/types';
 
 type Req = { params: { id: string }; body?: unknown };
 type Res = {

@@ -6,7 +6,7 @@
  * Registered once per admin app; needs the permission `agentless-sender.write`.
  */
 import type { NodeAPI } from 'node-red';
-import { compilePatterns } from '../compliance/content-rules';
+import { compilePatterns } from '../../compliance/content-rules';
 
 const routedApps = new WeakSet<object>();
 
