@@ -56,7 +56,9 @@ export = function (RED: NodeAPI) {
       }, 250);
     };
 
-    const fail = (p: Pending, err: SmsError, sms?: Record<string, unknown>) => {
+    // `counted`: the sender already counted it (an outcome, or a refused submit); others count here.
+    const fail = (p: Pending, err: SmsError, sms?: Record<string, unknown>, counted = false) => {
+      if (!counted) sender?.dispatcher?.countRefused(err);
       p.msg.sms = { ...(sms ?? (p.msg.sms as Record<string, unknown>) ?? {}), status: 'failed' };
       p.msg.error = err.toMsgError();
       last = { ok: false, code: err.code };
@@ -89,7 +91,7 @@ export = function (RED: NodeAPI) {
       } else {
         // Refused by a compliance gate right before sending (a STOP arrived, or quiet hours and fail).
         if (COMPLIANCE_CODES.has(outcome.error.code)) sms.compliance = withDispatchRefusal(sms.compliance as ComplianceRecord | undefined, outcome.error);
-        fail(p, outcome.error, sms);
+        fail(p, outcome.error, sms, true);
       }
     };
 
@@ -146,7 +148,7 @@ export = function (RED: NodeAPI) {
         await sender.dispatcher.submit(job);
       } catch (err) {
         pending.delete(job.id);
-        fail(p, toSmsError(err));
+        fail(p, toSmsError(err), undefined, true);
       }
       showStatus();
     }

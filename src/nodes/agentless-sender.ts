@@ -3,8 +3,8 @@
  * account, with its own pace (token bucket), durable queue, retries and circuit breaker. Every
  * send-sms node using it shares them.
  */
-import path from 'path';
 import type { NodeAPI } from 'node-red';
+import { storePath } from '../store/store-path';
 import { DISPATCH_DEFAULTS as D, SenderRuntime, positiveNumber } from '../send/sender';
 import { systemClock, type Clock } from '../util/clock';
 import { COMPLIANCE_DEFAULTS as C } from '../compliance/policy';
@@ -27,7 +27,7 @@ export = function (RED: NodeAPI) {
     const account = RED.nodes.getNode(config.account) as AccountNode | null;
     const userDir = (RED.settings as { userDir?: string }).userDir;
     // The queue lives in the user directory under the sender's id, which survives redeploys and restarts.
-    const storeDir = userDir ? path.join(userDir, 'agentless-sms', 'senders', this.id) : null;
+    const storeDir = userDir ? storePath(userDir, 'senders', this.id) : null;
     if (!storeDir) this.warn(RED._('agentless-sender.warn.no-store'));
     const s = (v: unknown, fallback: number, min = 0) => positiveNumber(v, fallback, min);
     this.runtime = new SenderRuntime(

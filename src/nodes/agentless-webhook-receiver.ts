@@ -6,6 +6,7 @@ import os from 'os';
 import path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { systemClock } from '../util/clock';
+import { storePath } from '../store/store-path';
 import { WebhookEventStore, type EventClaimStore } from '../webhook/event-store';
 import { PathInUseError, RouteRegistry, normalizeRoutePath, type ExpressLikeApp } from '../webhook/route-registry';
 import { AUTH_MODES, DEFAULT_TOLERANCE_SEC, type AuthMode } from '../webhook/signature';
@@ -62,12 +63,13 @@ export = function (RED: NodeAPI) {
     // two of them is emitted once. Otherwise it is per node id, in the user directory, so it survives
     // restarts and redeploys.
     const shared = accountRuntime?.coordination?.eventStore(node.id) ?? null;
+    const logger = { debug: (m: string) => node.debug(m), info: (m: string) => node.log(m), warn: (m: string) => node.warn(m), error: (m: string) => node.error(m) };
     let store: Promise<EventClaimStore>;
     if (shared) {
       store = Promise.resolve(shared);
     } else {
-      const dir = path.join(settings.userDir || path.join(os.tmpdir(), 'agentless-sms'), 'agentless-sms', 'webhooks');
-      store = WebhookEventStore.open(path.join(dir, `${node.id.replace(/[^\w.-]/g, '_')}.jsonl`), { clock: systemClock });
+      const file = storePath(settings.userDir || path.join(os.tmpdir(), 'agentless-sms'), 'webhooks', node.id, '.jsonl');
+      store = WebhookEventStore.open(file, { clock: systemClock, logger });
     }
     store.catch((err: Error) => {
       node.error(RED._(`${TYPE}.errors.store`, { error: err.message }));
@@ -108,7 +110,7 @@ export = function (RED: NodeAPI) {
       {
         store,
         clock: systemClock,
-        logger: { debug: (m) => node.debug(m), info: (m) => node.log(m), warn: (m) => node.warn(m), error: (m) => node.error(m) },
+        logger,
         emit: ({ output, msg }) => {
           const out: (object | null)[] = [null, null, null, null];
           out[output - 1] = msg;

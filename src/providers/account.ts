@@ -81,7 +81,7 @@ export class AccountRuntime {
   optOutStore(): Promise<OptOutList> {
     if (!this.optOuts) {
       if (this.closed) return Promise.reject(new SmsError('closed', 'the account is being closed (redeploy or shutdown)'));
-      this.optOuts = this.deps.coordination?.optOutStore() ?? OptOutStore.open(this.deps.optOutFile ?? null, { clock: this.deps.clock });
+      this.optOuts = this.deps.coordination?.optOutStore() ?? OptOutStore.open(this.deps.optOutFile ?? null, { clock: this.deps.clock, logger: this.deps.logger });
       this.optOuts.catch(() => {
         this.optOuts = null;
       });

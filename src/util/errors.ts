@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'invalid_message_id',
   'invalid_request',
   'config_missing',
+  // the msg is too large to keep in the durable queue (its stored copy is capped by bytes)
+  'msg_too_large',
   // dispatch
   'queue_full',
   'circuit_open',
