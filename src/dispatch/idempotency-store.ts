@@ -76,11 +76,22 @@ export class IdempotencyStore implements IdempotencyKeys {
   }
 
   /** Throws SmsError store_unavailable when the file cannot be opened. */
-  async open(): Promise<void> {
+  open(): Promise<void> {
+    // Once, also when two dispatchers share the store; a failed open is tried again.
+    if (!this.opened) {
+      this.opened = this.load();
+      this.opened.catch(() => {
+        this.opened = null;
+      });
+    }
+    return this.opened;
+  }
+
+  private opened: Promise<void> | null = null;
+
+  private async load(): Promise<void> {
     if (!this.file) return;
     try {
-      if (this.log) await this.log.close().catch(() => {});
-      this.log = null;
       const { log, records } = await AppendLog.open<KeyRecord>(this.file, { fsync: this.fsync, accept: isKeyRecord, logger: this.logger });
       this.log = log;
       const cutoff = this.clock.now() - this.retentionMs;

@@ -28,6 +28,14 @@ export const COMPACT_MIN_BYTES = 1024 * 1024;
 const EVENT_LINE_BYTES = 24;
 const MESSAGE_LINE_BYTES = 40;
 
+/**
+ * A key read back from the file: written as a store key already, except in files from before keys were
+ * bounded, which may hold raw long ids.
+ */
+function loadKey(k: string): string {
+  return k.length <= MAX_KEY_CHARS ? k : storeKey(k);
+}
+
 /** The key an id is remembered under: bounded in length whatever the sender puts in it. */
 export function storeKey(id: string): string {
   if (id.length <= MAX_KEY_CHARS && !id.startsWith('#')) return id;
@@ -101,10 +109,9 @@ export class WebhookEventStore implements EventClaimStore {
     const { log, records } = await AppendLog.open<LogRecord>(file, { fsync: opts.fsync, accept, logger: opts.logger });
     const store = new WebhookEventStore(log, opts.clock, opts);
     for (const r of records) {
-      // Keys go through storeKey again: files written before keys were bounded hold raw long ids.
-      if (typeof r.e === 'string') store.rememberEvent(storeKey(r.e), r.t);
+      if (typeof r.e === 'string') store.rememberEvent(loadKey(r.e), r.t);
       if (Array.isArray(r.m)) {
-        for (const u of r.m) if (Array.isArray(u) && typeof u[0] === 'string' && typeof u[1] === 'string' && u[1] in STATUS_RANK) store.rememberStatus(storeKey(u[0]), u[1], r.t);
+        for (const u of r.m) if (Array.isArray(u) && typeof u[0] === 'string' && typeof u[1] === 'string' && u[1] in STATUS_RANK) store.rememberStatus(loadKey(u[0]), u[1], r.t);
       }
     }
     store.evict();

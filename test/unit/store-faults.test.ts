@@ -127,7 +127,8 @@ describe('store fault injection (real files)', function () {
       try {
         await diskFullOnTmpfs(mount);
       } finally {
-        spawnSync('umount', [mount]);
+        // Lazy: a store left open by a failed assertion must not hide that failure behind EBUSY.
+        spawnSync('umount', ['-l', mount]);
         fs.rmSync(mount, { recursive: true, force: true });
       }
     } else {
