@@ -326,7 +326,11 @@ export class SendQueue implements SenderQueueStore {
     this.probeTimer = setTimeout(() => {
       this.probeTimer = null;
       if (this.closed || !this.broken) return;
-      if (this.maintenance) return void this.maintenance.then(() => this.scheduleProbe(), () => this.scheduleProbe());
+      if (this.maintenance)
+        return void this.maintenance.then(
+          () => this.scheduleProbe(),
+          () => this.scheduleProbe(),
+        );
       this.maintenance = this.rewrite()
         .catch(() => {
           /* still down: rewrite() scheduled the next try */

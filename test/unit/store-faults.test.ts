@@ -26,7 +26,7 @@ function recordingLogger(): Logger & { warnings: string[] } {
 
 /**
  * Runs `script` in a child `node` whose file-size limit is `kb` KiB (bash `ulimit -f`), with the built
- * package at `ROOT` (so `require(ROOT + '/nodes/...')`). Returns what it printed as JSON.
+ * package at `ROOT` (so `require(ROOT + '/nodes/lib/...')`). Returns what it printed as JSON.
  */
 function runLimited(kb: number, script: string, args: string[]): unknown {
   const r = spawnSync('bash', ['-c', `ulimit -f ${kb} && exec "$0" -e "$1" -- "\${@:2}"`, process.execPath, script, ROOT, ...args], { encoding: 'utf8', timeout: 20_000 });
@@ -48,7 +48,10 @@ describe('store fault injection (real files)', function () {
     const logger = recordingLogger();
     const { log, records } = await AppendLog.open<{ n: number }>(file, { logger });
     assert.deepStrictEqual(records, [{ n: 1 }, { n: 2 }]);
-    assert.ok(logger.warnings.some((w) => /torn/.test(w)), logger.warnings.join('\n'));
+    assert.ok(
+      logger.warnings.some((w) => /torn/.test(w)),
+      logger.warnings.join('\n'),
+    );
     // The warning names the file and the size, never the record's content.
     assert.ok(!logger.warnings.join('\n').includes('half'));
     await log.append({ n: 4 });
@@ -81,8 +84,14 @@ describe('store fault injection (real files)', function () {
     const logger = recordingLogger();
     const q = new SendQueue(dir, { limit: 10, fileName: 'q.jsonl', logger });
     const entries = await q.open();
-    assert.deepStrictEqual(entries.map((e) => e.job.id), ['j1']);
-    assert.ok(logger.warnings.some((w) => /skipped 6 /.test(w)), logger.warnings.join('\n'));
+    assert.deepStrictEqual(
+      entries.map((e) => e.job.id),
+      ['j1'],
+    );
+    assert.ok(
+      logger.warnings.some((w) => /skipped 6 /.test(w)),
+      logger.warnings.join('\n'),
+    );
     await q.close();
 
     const clock = new ManualClock(10_000);
@@ -117,7 +126,10 @@ describe('store fault injection (real files)', function () {
       assert.deepStrictEqual(lost, [], 'acknowledged events forgotten after the restart (their replay would be emitted again)');
       await store.close();
       // The failed write was cut off again, so the space left under the limit was still usable.
-      assert.ok(out.acked.some((id) => id.startsWith('small-')), `no write succeeded after the short one: ${JSON.stringify(out)}`);
+      assert.ok(
+        out.acked.some((id) => id.startsWith('small-')),
+        `no write succeeded after the short one: ${JSON.stringify(out)}`,
+      );
     })();
   });
 
@@ -136,7 +148,10 @@ describe('store fault injection (real files)', function () {
       const out = runLimited(4, OPTOUT_CHILD, [file]) as { acked: string[]; refused: string[] };
       assert.ok(out.refused.length > 0, 'the limit was never hit');
       const store = await OptOutStore.open(file, { clock: new ManualClock(1) });
-      assert.deepStrictEqual(out.acked.filter((n) => !store.isOptedOut(n)), []);
+      assert.deepStrictEqual(
+        out.acked.filter((n) => !store.isOptedOut(n)),
+        [],
+      );
       await store.close();
     }
   });
@@ -180,14 +195,18 @@ async function diskFullOnTmpfs(mount: string): Promise<void> {
   acked.push(late);
   await store.close();
   const again = await OptOutStore.open(file, { clock });
-  assert.deepStrictEqual(acked.filter((n) => !again.isOptedOut(n)), [], 'acknowledged STOPs lost after the restart');
+  assert.deepStrictEqual(
+    acked.filter((n) => !again.isOptedOut(n)),
+    [],
+    'acknowledged STOPs lost after the restart',
+  );
   await again.close();
 }
 
 /** Child: claim big events until refused, then small ones; print which were acknowledged. */
 const CLAIM_CHILD = `
 const [root, file] = process.argv.slice(1);
-const { WebhookEventStore } = require(root + '/nodes/webhook/event-store.js');
+const { WebhookEventStore } = require(root + '/nodes/lib/webhook/event-store.js');
 (async () => {
   const store = await WebhookEventStore.open(file, { clock: { now: () => 1000, setTimer() { return { cancel() {} }; } } });
   const acked = [], refused = [];
@@ -206,7 +225,7 @@ const { WebhookEventStore } = require(root + '/nodes/webhook/event-store.js');
 /** Child: opt out numbers until refused, then a few more; print which were acknowledged. */
 const OPTOUT_CHILD = `
 const [root, file] = process.argv.slice(1);
-const { OptOutStore } = require(root + '/nodes/compliance/opt-out-store.js');
+const { OptOutStore } = require(root + '/nodes/lib/compliance/opt-out-store.js');
 (async () => {
   const store = await OptOutStore.open(file, { clock: { now: () => 1 }, compactMinRecords: 1e9 });
   const acked = [], refused = [];
