@@ -68,6 +68,9 @@ export function jsonSizeWithin(value: unknown, limit: number): { bytes: number; 
       bytes += 2;
       for (const k in v as Record<string, unknown>) {
         if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+        const t = typeof (v as Record<string, unknown>)[k];
+        // JSON leaves these properties out altogether, key included.
+        if (t === 'undefined' || t === 'function' || t === 'symbol') continue;
         bytes += k.length + 4;
         if (bytes > limit) return { bytes, over: true };
         stack.push((v as Record<string, unknown>)[k]);
