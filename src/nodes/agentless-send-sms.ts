@@ -9,6 +9,7 @@ import { applyCompliance, parseOptCommand, runOptCommand } from '../send/complia
 import { COMPLIANCE_CODES, withDispatchRefusal, type ComplianceRecord } from '../compliance/policy';
 import { snapshotMsg } from '../send/snapshot';
 import { statusView } from '../send/status';
+import { acceptedRecord } from '../status/sent-messages';
 import { SmsError, toSmsError } from '../util/errors';
 import type { SendJob, SendOutcome } from '../dispatch/dispatcher';
 import type { SenderNode } from './types';
@@ -82,6 +83,8 @@ export = function (RED: NodeAPI) {
           ...(outcome.duplicate ? { duplicate: true } : {}),
         };
         delete p.msg.error;
+        // Remembered for replies (msg.sms.inReplyTo) and the notification channel's own-message filter.
+        sender?.account?.noteAccepted(acceptedRecord(job, r));
         last = { ok: true };
         p.send([p.msg, null]);
         p.done();

@@ -11,9 +11,15 @@ import { PathInUseError, RouteRegistry, normalizeRoutePath, type ExpressLikeApp 
 import { AUTH_MODES, DEFAULT_TOLERANCE_SEC, type AuthMode } from '../webhook/signature';
 import { DEFAULT_MAX_DEPTH, WebhookReceiver, type ReceiverStats } from '../webhook/receiver';
 import { inboundOptOutHandler } from '../compliance/inbound';
+import { replyAnnotator } from '../webhook/replies';
+import { followQueue, type Following } from '../notifications/follow';
+import { validQueueId } from '../notifications/queue-follower';
 import type { AccountNode } from './types';
 
 interface ReceiverNodeDef extends NodeDef {
+  /** `http` (default): POSTs to `path`; `genesys-notifications`: the account's notification channel. */
+  source?: 'http' | 'genesys-notifications';
+  queueId?: string;
   path: string;
   auth: AuthMode;
   headerName?: string;
@@ -41,18 +47,27 @@ export = function (RED: NodeAPI) {
   function ReceiverNode(this: Node<ReceiverCredentials>, config: ReceiverNodeDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const routePath = normalizeRoutePath(String(config.path ?? ''));
+    const viaChannel = config.source === 'genesys-notifications';
+    const queueId = String(config.queueId ?? '').trim();
+    const routePath = viaChannel ? `genesys-notifications/${queueId}` : normalizeRoutePath(String(config.path ?? ''));
     const auth: AuthMode = (AUTH_MODES as readonly string[]).includes(config.auth) ? config.auth : 'standard-webhooks';
 
-    if (!config.path || routePath === '/') {
+    if (viaChannel && (!config.account || !validQueueId(queueId))) {
+      node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.no-queue` });
+      node.error(RED._(`${TYPE}.errors.no-queue`));
+      return;
+    }
+    if (!viaChannel && (!config.path || routePath === '/')) {
       node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.no-path` });
       node.error(RED._(`${TYPE}.errors.no-path`));
       return;
     }
-    if (auth === 'none') node.warn(RED._(`${TYPE}.errors.auth-none`, { path: routePath }));
+    if (auth === 'none' && !viaChannel) node.warn(RED._(`${TYPE}.errors.auth-none`, { path: routePath }));
     // A missing secret is the state of a freshly imported example, not a runtime fault: it shows on the
     // node (yellow) and in the dialog rather than as a log warning on every deploy.
     const noSecret = auth !== 'none' && !node.credentials?.secret;
+    let channelText = '';
+    let channelFill: 'green' | 'yellow' | 'red' = 'green';
 
     const account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
     if (config.account && !account?.runtime) node.warn(RED._(`${TYPE}.errors.no-account`));
@@ -63,11 +78,14 @@ export = function (RED: NodeAPI) {
     // restarts and redeploys.
     const shared = accountRuntime?.coordination?.eventStore(node.id) ?? null;
     let store: Promise<EventClaimStore>;
+    let localStore: WebhookEventStore | null = null;
     if (shared) {
       store = Promise.resolve(shared);
     } else {
       const dir = path.join(settings.userDir || path.join(os.tmpdir(), 'agentless-sms'), 'agentless-sms', 'webhooks');
-      store = WebhookEventStore.open(path.join(dir, `${node.id.replace(/[^\w.-]/g, '_')}.jsonl`), { clock: systemClock });
+      const opened = WebhookEventStore.open(path.join(dir, `${node.id.replace(/[^\w.-]/g, '_')}.jsonl`), { clock: systemClock });
+      void opened.then((s) => (localStore = s), () => undefined);
+      store = opened;
     }
     store.catch((err: Error) => {
       node.error(RED._(`${TYPE}.errors.store`, { error: err.message }));
@@ -84,17 +102,17 @@ export = function (RED: NodeAPI) {
           failed: s.failed,
           other: s.other,
           invalid: s.invalid,
+          replies: s.replies,
         });
         const bad = s.lastError && s.rejected + s.invalid > 0;
-        node.status({
-          fill: bad ? 'yellow' : 'green',
-          shape: 'dot',
-          text: bad ? `${counts} · ${s.lastError}` : counts,
-        });
+        const text = [channelText, counts, bad ? s.lastError : ''].filter(Boolean).join(' · ');
+        node.status({ fill: channelFill !== 'green' ? channelFill : bad ? 'yellow' : 'green', shape: 'dot', text });
       }, 250);
       statusTimer.unref?.();
     };
 
+    let onReceived: ((refs: { id: string; conversationId: string }[]) => void) | undefined;
+    let isKnown: ((id: string) => boolean) | undefined;
     const receiver = new WebhookReceiver(
       {
         path: routePath,
@@ -110,32 +128,63 @@ export = function (RED: NodeAPI) {
         clock: systemClock,
         logger: { debug: (m) => node.debug(m), info: (m) => node.log(m), warn: (m) => node.warn(m), error: (m) => node.error(m) },
         emit: ({ output, msg }) => {
-          const out: (object | null)[] = [null, null, null, null];
+          const out: (object | null)[] = [null, null, null, null, null];
           out[output - 1] = msg;
           node.send(out as never);
         },
         onActivity: showStatus,
-        onInbound: inboundOptOutHandler(accountRuntime ? () => accountRuntime.optOutStore() : null),
+        onInbound: replyAnnotator(
+          inboundOptOutHandler(accountRuntime ? () => accountRuntime.optOutStore() : null),
+          accountRuntime ? () => accountRuntime.sentMessages() : null,
+        ),
+        onUpdate: accountRuntime ? (u) => accountRuntime.offerStatus(u) : undefined,
+        onReceived: (refs) => onReceived?.(refs),
+        ...(viaChannel ? { isKnownMessage: (id: string) => isKnown?.(id) ?? false } : {}),
       },
     );
 
-    try {
-      registry.register(routePath, receiver);
-      node.status(
-        noSecret
-          ? { fill: 'yellow', shape: 'ring', text: RED._(`${TYPE}.status.no-secret`, { path: routePath }) }
-          : { fill: 'green', shape: 'ring', text: RED._(`${TYPE}.status.listening`, { path: routePath }) },
-      );
-    } catch (err) {
-      if (!(err instanceof PathInUseError)) throw err;
-      node.error(RED._(`${TYPE}.errors.path-in-use`, { path: routePath }));
-      node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.path-in-use` });
+    let following: Following | null = null;
+    if (viaChannel && accountRuntime) {
+      following = followQueue({
+        account: accountRuntime,
+        queueId,
+        receiver,
+        clock: systemClock,
+        logger: { debug: (m) => node.debug(m), info: (m) => node.log(m), warn: (m) => node.warn(m), error: (m) => node.error(m) },
+        statusOf: (id) => localStore?.statusOf(id),
+        bindReceived: (fn) => (onReceived = fn),
+        bindKnown: (fn) => (isKnown = fn),
+        onState: (state, detail) => {
+          channelText = RED._(`${TYPE}.status.channel-${state}`, { queueId });
+          const fill = (channelFill = state === 'connected' ? 'green' : state === 'failed' ? 'red' : 'yellow');
+          const why = state === 'failed' && detail?.error ? ` · ${detail.error}` : detail?.rejected?.length ? ` · ${RED._(`${TYPE}.status.rejected`)}` : '';
+          node.status({ fill, shape: state === 'connected' ? 'dot' : 'ring', text: channelText + why });
+        },
+      });
+    } else if (viaChannel) {
+      node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.no-queue` });
+    }
+
+    if (!viaChannel) {
+      try {
+        registry.register(routePath, receiver);
+        node.status(
+          noSecret
+            ? { fill: 'yellow', shape: 'ring', text: RED._(`${TYPE}.status.no-secret`, { path: routePath }) }
+            : { fill: 'green', shape: 'ring', text: RED._(`${TYPE}.status.listening`, { path: routePath }) },
+        );
+      } catch (err) {
+        if (!(err instanceof PathInUseError)) throw err;
+        node.error(RED._(`${TYPE}.errors.path-in-use`, { path: routePath }));
+        node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.path-in-use` });
+      }
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
-      registry.unregister(routePath, receiver);
+      if (!viaChannel) registry.unregister(routePath, receiver);
       if (statusTimer) clearTimeout(statusTimer);
-      receiver.close().then(
+      const stopFollowing = following ? following.close().catch(() => {}) : Promise.resolve();
+      stopFollowing.then(() => receiver.close()).then(
         () => done(),
         () => done(),
       );

@@ -15,6 +15,7 @@ import type {
   AccountCredentials,
   AccountSettings,
   ConnectionCheck,
+  NotificationsApi,
   OutboundMessage,
   Provider,
   ProviderCapabilities,
@@ -90,7 +91,7 @@ export class GenesysCloudProvider implements Provider {
   }
 
   /** An authorized API call; logs in again once when the token is refused (401). */
-  protected async api(method: 'GET' | 'POST', path: string, data?: unknown): Promise<HttpResponse> {
+  protected async api(method: 'GET' | 'POST' | 'PUT', path: string, data?: unknown): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.tokens.get();
       const res = await this.http.request({
@@ -235,6 +236,48 @@ export class GenesysCloudProvider implements Provider {
       final: isFinalStatus(status),
       reasons: Array.isArray(data.normalizedReceipts) ? data.normalizedReceipts : undefined,
       timestamp: typeof data.timestamp === 'string' ? data.timestamp : undefined,
+    };
+  }
+
+  /**
+   * The notification service (SDK NotificationsApi.postNotificationsChannels / putNotificationsChannelSubscriptions).
+   * Both calls draw from the account's request budget like every other API call.
+   */
+  notifications(): NotificationsApi {
+    return {
+      createChannel: async () => {
+        const res = await this.api('POST', '/api/v2/notifications/channels');
+        if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
+        const d = (res.data ?? {}) as Record<string, unknown>;
+        if (typeof d.id !== 'string' || typeof d.connectUri !== 'string') {
+          throw new SmsError('provider_rejected', 'Genesys Cloud: the channel answer has no id or connectUri', { provider: this.name });
+        }
+        return { id: d.id, connectUri: d.connectUri, ...(typeof d.expires === 'string' ? { expires: d.expires } : {}) };
+      },
+      setSubscriptions: async (channelId, topics) => {
+        const res = await this.api(
+          'PUT',
+          `/api/v2/notifications/channels/${encodeURIComponent(channelId)}/subscriptions`,
+          topics.map((id) => ({ id })),
+        );
+        if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
+        const d = (res.data ?? {}) as Record<string, unknown>;
+        const list = Array.isArray(d.entities) ? d.entities : [];
+        return list
+          .filter((t): t is Record<string, unknown> => typeof t === 'object' && t !== null && typeof (t as Record<string, unknown>).id === 'string')
+          .map((t) => ({
+            id: t.id as string,
+            ...(typeof t.state === 'string' ? { state: t.state } : {}),
+            ...(typeof t.rejectionReason === 'string' ? { rejectionReason: t.rejectionReason } : {}),
+          }));
+      },
+      readMessage: async (conversationId, messageId) => {
+        const res = await this.api('GET', `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}`);
+        if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
+        const d = res.data;
+        if (typeof d !== 'object' || d === null || Array.isArray(d)) throw new SmsError('provider_rejected', 'Genesys Cloud: the message answer is not an object', { provider: this.name });
+        return d as Record<string, unknown>;
+      },
     };
   }
 
