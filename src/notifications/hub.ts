@@ -413,12 +413,38 @@ export class NotificationHub {
     })();
   }
 
+  /**
+   * Frames that arrived while paused: `ws.pause()` stops reading the socket, but what the library had
+   * already read is still emitted, so it waits here (bounded by that buffer, and capped anyway).
+   */
+  private backlog: { live: Live; ws: WebSocket; data: WebSocket.RawData; isBinary: boolean }[] = [];
+  private static readonly BACKLOG_CAP = 10_000;
+
   private frame(live: Live, ws: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
     if (live.ws !== ws) return;
+    if (this.paused || this.backlog.length) {
+      if (this.backlog.length >= NotificationHub.BACKLOG_CAP) {
+        this.invalid('backlog full');
+        return;
+      }
+      this.backlog.push({ live, ws, data, isBinary });
+      return;
+    }
+    this.handleFrame(live, ws, data, isBinary);
+  }
+
+  private drain(): void {
+    while (this.backlog.length && this.inFlight < this.o.maxInFlight && !this.resumeTimer) {
+      const f = this.backlog.shift()!;
+      if (f.live.ws !== f.ws) continue;
+      this.handleFrame(f.live, f.ws, f.data, f.isBinary);
+    }
+  }
+
+  private handleFrame(live: Live, ws: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
     this.stats.frames++;
     this.lastFrameAt = this.opts.clock.now();
     this.pinged = false;
-    this.pace(ws);
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (isBinary && bytes.length === 0) return;
     const parsed = parseBodySafely(bytes, this.o.maxDepth);
@@ -446,9 +472,9 @@ export class NotificationHub {
     if (!mine.length) this.stats.unknownTopics++;
     this.stats.events++;
     const e: ChannelEvent = { topicName: topic, value: v, text: parsed.text ?? bytes.toString('utf8') };
+    this.pace(ws, targets.length);
     for (const u of targets) {
       this.inFlight++;
-      this.pace(ws);
       let p: Promise<unknown>;
       try {
         p = u.onEvent(e);
@@ -464,7 +490,7 @@ export class NotificationHub {
   }
 
   /** Pause reading when the per-second frame budget or the in-flight cap is spent. */
-  private pace(ws: WebSocket): void {
+  private pace(ws: WebSocket, adding = 0): void {
     const now = this.opts.clock.now();
     if (now - this.windowStart >= 1000) {
       this.windowStart = now;
@@ -472,7 +498,7 @@ export class NotificationHub {
     }
     this.windowFrames++;
     const overRate = this.windowFrames >= this.o.maxFramesPerSecond;
-    if ((overRate || this.inFlight >= this.o.maxInFlight) && !this.paused) {
+    if ((overRate || this.inFlight + adding >= this.o.maxInFlight) && !this.paused) {
       this.paused = true;
       this.stats.pauses++;
       ws.pause();
@@ -488,7 +514,9 @@ export class NotificationHub {
   }
 
   private maybeResume(ws: WebSocket): void {
-    if (!this.paused || this.resumeTimer) return;
+    if (this.resumeTimer) return;
+    this.drain();
+    if (!this.paused || this.backlog.length || this.resumeTimer) return;
     if (this.inFlight > this.o.maxInFlight / 2) return;
     this.paused = false;
     if (ws.readyState === WebSocket.OPEN) ws.resume();
@@ -544,6 +572,7 @@ export class NotificationHub {
     this.everConnected = false;
     this.attempts = 0;
     this.paused = false;
+    this.backlog = [];
     this.inFlight = 0;
     if (live?.ws) {
       const ws = live.ws;
