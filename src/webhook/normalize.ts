@@ -15,6 +15,7 @@
  * - MessageData (what a workflow or data action forwards, as GET .../details returns it): `id`, `status`,
  *   `fromAddress`, `toAddress`, `normalizedReceipts[].reasons[] {code, message}`; with
  *   `direction: "inbound"` it is a reply (`textBody`);
+ * - a flat reply `{id?, from, to, text}` (no status): a relay's own shape of an inbound message;
  * - the flat delivery-status shape of the Genesys agentless guide: `{id, conversationId, to, from,
  *   status | deliveryStatus, errorCode, timestamp, metadata}`.
  */
@@ -159,6 +160,10 @@ function fromBodyInner(body: Obj, eventId: string | undefined): NormalizeResult 
   }
   if (Array.isArray(body.participants)) return fromGenesysEvent(body, eventId);
   if (isMessageData(body)) return fromMessageData(body, eventId);
+  // The flat reply style `{from, to, text}` (a relay's own shape): text and a sender, and no status.
+  if (!('status' in body) && !('deliveryStatus' in body) && typeof body.text === 'string' && body.from !== undefined) {
+    return fromGenesysInbound(body, eventId ?? id(body.id), str(body.provider, 64) ?? 'genesys-cloud');
+  }
   if ('status' in body || 'deliveryStatus' in body) return fromFlat(body, eventId);
   return { ok: false, reason: 'unrecognized_payload', eventId };
 }
@@ -260,17 +265,17 @@ function address(v: unknown): string | undefined {
   return undefined;
 }
 
-function fromGenesysInbound(m: Obj, eventId: string | undefined): NormalizeResult {
-  const from = address(m.fromAddress);
+function fromGenesysInbound(m: Obj, eventId: string | undefined, provider = 'genesys-cloud'): NormalizeResult {
+  const from = address(m.fromAddress) ?? address(m.from);
   const text = typeof m.textBody === 'string' ? m.textBody : typeof m.text === 'string' ? m.text : undefined;
   if (!from || text === undefined) return { ok: false, reason: 'unrecognized_payload', eventId };
   const msg: InboundMessage = {
     id: id(m.id),
     conversationId: id(m.conversationId),
     from,
-    to: address(m.toAddress),
+    to: address(m.toAddress) ?? address(m.to),
     text,
-    provider: 'genesys-cloud',
+    provider,
     timestamp: str(m.timestamp),
   };
   return { ok: true, eventId, updates: [], inbound: [clean(msg)] };
