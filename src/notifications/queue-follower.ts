@@ -53,11 +53,13 @@ export interface QueueFollowerDeps {
   catchUpLimit?: number;
 }
 
+const MAX_READS_IN_FLIGHT = 16;
 const FINAL: ReadonlySet<SmsStatus> = new Set(['delivered', 'failed', 'read']);
 
 export class QueueFollower implements ChannelUser {
   private readonly topic: string;
   private readonly readIds = new Set<string>();
+  private reading = 0;
   private deadLetterWindow = 0;
   private deadLetters = 0;
   private catchingUp: Promise<void> | null = null;
@@ -93,6 +95,10 @@ export class QueueFollower implements ChannelUser {
   readReplies(refs: MessageRef[]): void {
     for (const ref of refs) {
       if (this.readIds.has(ref.id) || this.closed) continue;
+      // Bounded: an event listing thousands of replies does not start thousands of reads; the ones left
+      // are read when a later event lists them again (each snapshot lists every reply so far).
+      if (this.reading >= MAX_READS_IN_FLIGHT) return;
+      this.reading++;
       this.readIds.add(ref.id);
       // Bounded: the oldest ids are forgotten first (the receiver's dedupe still stops a second emission).
       if (this.readIds.size > 10_000) this.readIds.delete(this.readIds.values().next().value as string);
@@ -108,6 +114,9 @@ export class QueueFollower implements ChannelUser {
           // Not read: forget it so the next event that lists it tries again.
           this.readIds.delete(ref.id);
           this.deps.logger.warn(`reply ${ref.id} could not be read: ${err.message}`);
+        })
+        .finally(() => {
+          this.reading--;
         });
     }
   }
