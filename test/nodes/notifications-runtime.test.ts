@@ -53,8 +53,18 @@ describe('webhook receiver: Genesys notification channel and replies in a runtim
   }
   async function load(rx: Record<string, unknown> = {}, extra: Msg[] = [], nodes: unknown[] = []) {
     await helper.load([...ALL_NODES, receiver, ...nodes], flow(rx, extra), { acct: CREDS });
-    const caps = Object.fromEntries(OUTS.map((o) => [o, new Capture(helper.getNode(o))])) as Record<string, Capture>;
-    return { send: helper.getNode('send'), ok: new Capture(helper.getNode('ok')), fail: new Capture(helper.getNode('fail')), rx: helper.getNode('rx'), ...caps };
+    const cap = (id: string) => new Capture(helper.getNode(id));
+    return {
+      send: helper.getNode('send'),
+      ok: cap('ok'),
+      fail: cap('fail'),
+      rx: helper.getNode('rx'),
+      rxDelivered: cap('rxDelivered'),
+      rxFailed: cap('rxFailed'),
+      rxOther: cap('rxOther'),
+      rxInvalid: cap('rxInvalid'),
+      rxReply: cap('rxReply'),
+    };
   }
   const connected = () => [...sandbox.server.notifications.channels.values()].some((c) => c.ws !== null && c.topics.has(`v2.routing.queues.${QUEUE}.conversations.messages`));
   const ids = (c: Capture) => c.msgs.map((m) => m.sms.id);
