@@ -30,6 +30,8 @@ import { parseBodySafely } from '../webhook/safe-json';
 
 export const MAX_TOPICS_PER_CHANNEL = 1000;
 const DAY_MS = 24 * 3600 * 1000;
+const MIN_ROLL_GAP_MS = 500;
+const SOCKET_CLOSING_GAP_MS = 5000;
 
 export type ChannelState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
 
@@ -108,6 +110,7 @@ export class NotificationHub {
   private resubscribe: Promise<void> | null = null;
   private opening: Promise<void> | null = null;
   private rolling = false;
+  private lastRollAt = -Infinity;
   private closed = false;
   private inFlight = 0;
   private windowStart = 0;
@@ -236,8 +239,9 @@ export class NotificationHub {
     this.stats.channelsCreated++;
     const created = this.opts.clock.now();
     const parsed = ch.expires ? Date.parse(ch.expires) : NaN;
-    // The documented lifetime is 24 h; trust the answer's `expires` when it gives one.
-    const expiresAt = Number.isFinite(parsed) ? parsed : created + DAY_MS;
+    // The documented lifetime is 24 h; trust the answer's `expires` when it gives one, unless it lies in our
+    // past (clocks that disagree): renewing at once would only make channel after channel.
+    const expiresAt = Number.isFinite(parsed) && parsed > created ? parsed : created + DAY_MS;
     const topics = this.wantedTopics();
     await this.subscribe(api, ch.id, topics);
     return { channelId: ch.id, connectUri: ch.connectUri, expiresAt, ws: null, topics };
@@ -384,16 +388,22 @@ export class NotificationHub {
 
   private armRenewal(live: Live): void {
     this.renewTimer?.cancel();
-    const at = live.expiresAt - Math.min(this.o.renewLeadMs, Math.max(1000, (live.expiresAt - this.opts.clock.now()) / 10));
+    const now = this.opts.clock.now();
+    const at = live.expiresAt - Math.min(this.o.renewLeadMs, Math.max(1000, (live.expiresAt - now) / 10));
+    // Never sooner than half a second, whatever the lifetime: a very short channel is renewed at most that often.
     this.renewTimer = this.opts.clock.setTimer(() => {
       this.renewTimer = null;
       this.rollOver('renewal');
-    }, Math.max(0, at - this.opts.clock.now()));
+    }, Math.max(MIN_ROLL_GAP_MS, at - now));
   }
 
   /** A new channel with the same topics, connected before the current socket is let go. */
   private rollOver(why: 'renewal' | 'socket_closing'): void {
     if (this.closed || this.rolling || !this.users.size) return;
+    // A peer repeating socket_closing does not make us create channel after channel.
+    const now = this.opts.clock.now();
+    if (why === 'socket_closing' && now - this.lastRollAt < SOCKET_CLOSING_GAP_MS) return;
+    this.lastRollAt = now;
     this.rolling = true;
     this.stats.renewals++;
     this.opts.logger.debug(`notification channel: roll-over (${why})`);

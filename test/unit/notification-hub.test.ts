@@ -150,6 +150,13 @@ describe('notification channel (hub) against the sandbox', function () {
     assert.strictEqual(u.resumed.length, 0);
     push(1, 'later');
     await until('event on the new channel', () => u.events.length === 1);
+    // A peer repeating the warning does not make a channel per frame.
+    const created = h.stats.channelsCreated;
+    sandbox.control({ notifications: { frames: Array.from({ length: 50 }, () => ({ topicName: 'v2.system.socket_closing', eventBody: { message: 'closing' } })) } });
+    push(1, 'after-flood');
+    await until('event after the repeated warnings', () => u.events.length === 2);
+    await sleep(200);
+    assert.ok(h.stats.channelsCreated - created <= 1, `channels created: ${h.stats.channelsCreated - created}`);
   });
 
   it('renews the channel before its end (short lifetime in the sandbox) and re-subscribes', async function () {
@@ -204,6 +211,24 @@ describe('notification channel (hub) against the sandbox', function () {
     await until('failed', () => u.state === 'failed');
     sandbox.control({ clearFaults: true });
     await until('connected after all', () => u.state === 'connected');
+  });
+
+  it('the sandbox models the service limits: 20 channels per client (the oldest goes), 1,000 topics, known topics only', async function () {
+    const provider = new GenesysCloudProvider({ provider: 'sandbox', region: 'mypurecloud.com', apiBaseUrl: url, authBaseUrl: url }, { clientId: 'a', clientSecret: 'b' }, { budget: unlimitedBudget, clock: systemClock, logger: silentLogger }, 'sandbox');
+    const api = provider.notifications();
+    const made = [];
+    for (let i = 0; i < 21; i++) made.push(await api.createChannel());
+    assert.strictEqual(sandbox.notifications.channels.size, 20);
+    assert.ok(!sandbox.notifications.channels.has(made[0].id), 'the 21st removed the oldest');
+    assert.match(made[20].connectUri, /^ws:\/\/127\.0\.0\.1:\d+\/channels\//);
+    assert.ok(Date.parse(made[20].expires!) > Date.now() + 23 * 3600 * 1000);
+    const id = made[20].id;
+    assert.deepStrictEqual(await api.setSubscriptions(id, [TOPIC]), [{ id: TOPIC, state: 'Permitted' }]);
+    await assert.rejects(api.setSubscriptions(id, ['v2.users.u.presence']), (e: { code: string; httpStatus: number }) => e.httpStatus === 400);
+    const many = Array.from({ length: 1001 }, (_, i) => queueTopic(`q-${i}`));
+    await assert.rejects(api.setSubscriptions(id, many), (e: { httpStatus: number }) => e.httpStatus === 400);
+    await assert.rejects(api.setSubscriptions('nope', [TOPIC]), (e: { code: string }) => e.code === 'not_found');
+    await provider.close();
   });
 
   describe('a hostile peer is bounded', function () {
