@@ -307,6 +307,9 @@ export class NotificationHub {
     }
     const prev = this.live;
     this.live = next;
+    // A roll-over that finished while a reconnection was scheduled makes that reconnection moot.
+    this.retryTimer?.cancel();
+    this.retryTimer = null;
     this.attempts = 0;
     this.lastError = undefined;
     const gapSince = this.downSince;
