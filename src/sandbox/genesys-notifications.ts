@@ -19,8 +19,9 @@
  *
  * On /sandbox/control `{notifications: {...}}`: `drop` (close every socket without a close frame),
  * `socketClosing` (send `v2.system.socket_closing`, then close after `closeAfterMs`), `expire` (end every
- * channel now), `heartbeatMs`, `channelTtlSeconds`, `silent` (stop heartbeats), and `frames` (raw frames
- * to send on every socket, for tests of a hostile peer).
+ * channel now), `heartbeatMs`, `channelTtlSeconds`, `silent` (stop heartbeats), `frames` (raw frames
+ * to send on every socket) and `flood: {count, bytes, topicName?}` (that many frames at once), for tests and
+ * measurements of a hostile peer.
  */
 import { randomUUID } from 'crypto';
 import type { IncomingMessage } from 'http';
@@ -246,6 +247,18 @@ export class SandboxNotifications {
       }
     }
     if (c.expire) for (const id of [...this.channels.keys()]) this.end(id, 'expired');
+    if (c.flood && typeof c.flood === 'object') {
+      // A peer that sends as fast as the socket takes it: `count` topic frames of about `bytes` each.
+      const f = c.flood as { count?: unknown; bytes?: unknown; topicName?: unknown };
+      const count = Math.min(1_000_000, Math.max(0, Number(f.count) || 0));
+      const pad = 'x'.repeat(Math.min(1024 * 1024, Math.max(0, Number(f.bytes) || 0)));
+      const topicName = typeof f.topicName === 'string' ? f.topicName : 'v2.routing.queues.flood.conversations.messages';
+      for (const ch of this.channels.values()) {
+        const ws = ch.ws;
+        if (!ws || ws.readyState !== WebSocket.OPEN) continue;
+        for (let i = 0; i < count; i++) ws.send(`{"topicName":"${topicName}","version":"2","eventBody":{"id":"flood-${i}","pad":"${pad}"},"metadata":{"CorrelationId":"flood-${i}"}}`);
+      }
+    }
     if (Array.isArray(c.frames)) {
       for (const ch of this.channels.values()) {
         const ws = ch.ws;
