@@ -36,7 +36,12 @@ function post(url: string, body: unknown): Promise<void> {
 }
 
 async function run(url: string, paced: boolean, frames: number) {
-  const provider = new GenesysCloudProvider({ provider: 'sandbox', region: 'x', apiBaseUrl: url, authBaseUrl: url }, { clientId: 'a', clientSecret: 'b' }, { budget: unlimitedBudget, clock: systemClock, logger: silentLogger }, 'sandbox');
+  const provider = new GenesysCloudProvider(
+    { provider: 'sandbox', region: 'x', apiBaseUrl: url, authBaseUrl: url },
+    { clientId: 'a', clientSecret: 'b' },
+    { budget: unlimitedBudget, clock: systemClock, logger: silentLogger },
+    'sandbox',
+  );
   const hub = new NotificationHub({ api: async () => provider.notifications(), clock: systemClock, logger: silentLogger, ...(paced ? {} : { maxInFlight: 1e9, maxFramesPerSecond: 1e9 }) });
   let delivered = 0;
   let chain: Promise<unknown> = Promise.resolve();

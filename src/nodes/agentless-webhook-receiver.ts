@@ -1,175 +1,112 @@
 /**
- * agentless-webhook-receiver: wiring only. The pipeline lives in src/webhook/receiver.ts; the shared
- * route (registered once per express app, dispatched by path) in src/webhook/route-registry.ts.
+ * agentless-webhook-receiver: wiring only. The pipeline lives in src/webhook/receiver.ts, its settings
+ * and store in src/webhook/receiver-config.ts, the shared route (registered once per express app,
+ * dispatched by path) in src/webhook/route-registry.ts.
  */
-import os from 'os';
-import path from 'path';
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { systemClock } from '../util/clock';
-import { WebhookEventStore, type EventClaimStore } from '../webhook/event-store';
-import { PathInUseError, RouteRegistry, normalizeRoutePath, type ExpressLikeApp } from '../webhook/route-registry';
-import { AUTH_MODES, DEFAULT_TOLERANCE_SEC, type AuthMode } from '../webhook/signature';
-import { DEFAULT_MAX_DEPTH, WebhookReceiver, type ReceiverStats } from '../webhook/receiver';
+import { PathInUseError, RouteRegistry, type ExpressLikeApp } from '../webhook/route-registry';
+import { WebhookReceiver } from '../webhook/receiver';
+import { openReceiverStore, parseReceiverConfig, receiverStatusView, type ReceiverNodeConfig } from '../webhook/receiver-config';
 import { inboundOptOutHandler } from '../compliance/inbound';
 import { replyAnnotator } from '../webhook/replies';
-import { followQueue, type Following } from '../notifications/follow';
-import { validQueueId } from '../notifications/queue-follower';
-import type { AccountNode } from './types';
+import { followQueue, channelStatusView, type Following } from '../notifications/follow';
+import { DebouncedStatus, nodeLogger, onClose, packageSettings, type StatusText } from './kit/node-kit';
+import type { AccountNode } from './kit/types';
+import type { SmsStatus } from '../webhook/normalize';
 
-interface ReceiverNodeDef extends NodeDef {
-  /** `http` (default): POSTs to `path`; `genesys-notifications`: the account's notification channel. */
-  source?: 'http' | 'genesys-notifications';
-  queueId?: string;
-  path: string;
-  auth: AuthMode;
-  headerName?: string;
-  bodyLimitKb?: number | string;
-  maxDepth?: number | string;
-  tolerance?: number | string;
-  /** Optional agentless-account: inbound STOP / START update its opt-out list. */
-  account?: string;
-}
+interface ReceiverNodeDef extends NodeDef, ReceiverNodeConfig {}
 interface ReceiverCredentials {
   secret?: string;
 }
 
 const TYPE = 'agentless-webhook-receiver';
 
-function positive(v: unknown, fallback: number, max: number): number {
-  const n = Number(v);
-  return Number.isFinite(n) && n > 0 ? Math.min(n, max) : fallback;
-}
-
 export = function (RED: NodeAPI) {
   const registry = RouteRegistry.forApp(RED.httpNode as unknown as ExpressLikeApp);
-  const settings = RED.settings as unknown as { userDir?: string };
+  const { userDir } = packageSettings(RED);
 
   function ReceiverNode(this: Node<ReceiverCredentials>, config: ReceiverNodeDef) {
     RED.nodes.createNode(this, config);
     const node = this;
-    const viaChannel = config.source === 'genesys-notifications';
-    const queueId = String(config.queueId ?? '').trim();
-    const routePath = viaChannel ? `genesys-notifications/${queueId}` : normalizeRoutePath(String(config.path ?? ''));
-    const auth: AuthMode = (AUTH_MODES as readonly string[]).includes(config.auth) ? config.auth : 'standard-webhooks';
-
-    if (viaChannel && (!config.account || !validQueueId(queueId))) {
-      node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.no-queue` });
-      node.error(RED._(`${TYPE}.errors.no-queue`));
+    const parsed = parseReceiverConfig(config, node.credentials?.secret);
+    if (!parsed.ok) {
+      node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.${parsed.reason}` });
+      node.error(RED._(`${TYPE}.errors.${parsed.reason}`));
       return;
     }
-    if (!viaChannel && (!config.path || routePath === '/')) {
-      node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.no-path` });
-      node.error(RED._(`${TYPE}.errors.no-path`));
-      return;
-    }
-    if (auth === 'none' && !viaChannel) node.warn(RED._(`${TYPE}.errors.auth-none`, { path: routePath }));
-    // A missing secret is the state of a freshly imported example, not a runtime fault: it shows on the
-    // node (yellow) and in the dialog rather than as a log warning on every deploy.
-    const noSecret = auth !== 'none' && !node.credentials?.secret;
-    let channelText = '';
-    let channelFill: 'green' | 'yellow' | 'red' = 'green';
+    const { settings, channelQueueId } = parsed;
+    const routePath = settings.path;
+    if (settings.mode === 'none' && !channelQueueId) node.warn(RED._(`${TYPE}.errors.auth-none`, { path: routePath }));
 
     const account = config.account ? (RED.nodes.getNode(config.account) as AccountNode | null) : null;
     if (config.account && !account?.runtime) node.warn(RED._(`${TYPE}.errors.no-account`));
     const accountRuntime = account?.runtime;
 
-    // An account with Redis coordination shares the dedupe state between instances: an event posted to
-    // two of them is emitted once. Otherwise it is per node id, in the user directory, so it survives
-    // restarts and redeploys.
-    const shared = accountRuntime?.coordination?.eventStore(node.id) ?? null;
-    let store: Promise<EventClaimStore>;
-    let localStore: WebhookEventStore | null = null;
-    if (shared) {
-      store = Promise.resolve(shared);
-    } else {
-      const dir = path.join(settings.userDir || path.join(os.tmpdir(), 'agentless-sms'), 'agentless-sms', 'webhooks');
-      const opened = WebhookEventStore.open(path.join(dir, `${node.id.replace(/[^\w.-]/g, '_')}.jsonl`), { clock: systemClock });
-      void opened.then((s) => (localStore = s), () => undefined);
-      store = opened;
-    }
+    const store = openReceiverStore(node.id, accountRuntime?.coordination, userDir, systemClock);
+    // The local store can tell a message's furthest status (the channel's catch-up after a gap asks it).
+    let statusOfStore: ((id: string) => SmsStatus | undefined) | undefined;
+    void store.then(
+      (s) => {
+        const local = s as { statusOf?: (id: string) => SmsStatus | undefined };
+        if (typeof local.statusOf === 'function') statusOfStore = (id) => local.statusOf!(id);
+      },
+      () => undefined,
+    );
     store.catch((err: Error) => {
       node.error(RED._(`${TYPE}.errors.store`, { error: err.message }));
       node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.store-failed` });
     });
 
-    let statusTimer: NodeJS.Timeout | null = null;
-    const showStatus = (s: ReceiverStats): void => {
-      if (statusTimer) return; // at most a few updates a second whatever the request rate
-      statusTimer = setTimeout(() => {
-        statusTimer = null;
-        const counts = RED._(`${TYPE}.status.counts`, {
-          delivered: s.delivered,
-          failed: s.failed,
-          other: s.other,
-          invalid: s.invalid,
-          replies: s.replies,
-        });
-        const bad = s.lastError && s.rejected + s.invalid > 0;
-        const text = [channelText, counts, bad ? s.lastError : ''].filter(Boolean).join(' · ');
-        node.status({ fill: channelFill !== 'green' ? channelFill : bad ? 'yellow' : 'green', shape: 'dot', text });
-      }, 250);
-      statusTimer.unref?.();
-    };
-
+    let channel: ReturnType<typeof channelStatusView> | null = null;
+    const status: DebouncedStatus = new DebouncedStatus(node, (): StatusText => {
+      const v = receiverStatusView(receiver.stats);
+      const counts = RED._(`${TYPE}.status.counts`, v.params);
+      const text = [channel ? RED._(`${TYPE}.status.${channel.key}`, { queueId: channelQueueId ?? '' }) : '', counts, v.lastError ?? ''].filter(Boolean).join(' · ');
+      return { fill: channel && channel.fill !== 'green' ? channel.fill : v.fill, shape: 'dot', text };
+    });
     let onReceived: ((refs: { id: string; conversationId: string }[]) => void) | undefined;
     let isKnown: ((id: string) => boolean) | undefined;
-    const receiver = new WebhookReceiver(
-      {
-        path: routePath,
-        mode: auth,
-        secret: node.credentials?.secret,
-        headerName: config.headerName?.trim() || undefined,
-        bodyLimitBytes: positive(config.bodyLimitKb, 256, 10 * 1024) * 1024,
-        maxDepth: Math.floor(positive(config.maxDepth, DEFAULT_MAX_DEPTH, 1000)),
-        toleranceSec: positive(config.tolerance, DEFAULT_TOLERANCE_SEC, 24 * 3600),
+    const receiver: WebhookReceiver = new WebhookReceiver(settings, {
+      store,
+      clock: systemClock,
+      logger: nodeLogger(node),
+      emit: ({ output, msg }) => {
+        const out: (object | null)[] = [null, null, null, null, null];
+        out[output - 1] = msg;
+        node.send(out as never);
       },
-      {
-        store,
-        clock: systemClock,
-        logger: { debug: (m) => node.debug(m), info: (m) => node.log(m), warn: (m) => node.warn(m), error: (m) => node.error(m) },
-        emit: ({ output, msg }) => {
-          const out: (object | null)[] = [null, null, null, null, null];
-          out[output - 1] = msg;
-          node.send(out as never);
-        },
-        onActivity: showStatus,
-        onInbound: replyAnnotator(
-          inboundOptOutHandler(accountRuntime ? () => accountRuntime.optOutStore() : null),
-          accountRuntime ? () => accountRuntime.sentMessages() : null,
-        ),
-        onUpdate: accountRuntime ? (u) => accountRuntime.offerStatus(u) : undefined,
-        onReceived: (refs) => onReceived?.(refs),
-        ...(viaChannel ? { isKnownMessage: (id: string) => isKnown?.(id) ?? false } : {}),
-      },
-    );
+      onActivity: () => status.request(),
+      onInbound: replyAnnotator(inboundOptOutHandler(accountRuntime ? () => accountRuntime.optOutStore() : null), accountRuntime ? () => accountRuntime.sentMessages() : null),
+      onUpdate: accountRuntime ? (u) => accountRuntime.offerStatus(u) : undefined,
+      onReceived: (refs) => onReceived?.(refs),
+      ...(channelQueueId ? { isKnownMessage: (id: string) => isKnown?.(id) ?? false } : {}),
+    });
 
     let following: Following | null = null;
-    if (viaChannel && accountRuntime) {
+    if (channelQueueId && accountRuntime) {
       following = followQueue({
         account: accountRuntime,
-        queueId,
+        queueId: channelQueueId,
         receiver,
         clock: systemClock,
-        logger: { debug: (m) => node.debug(m), info: (m) => node.log(m), warn: (m) => node.warn(m), error: (m) => node.error(m) },
-        statusOf: (id) => localStore?.statusOf(id),
+        logger: nodeLogger(node),
+        statusOf: (id) => statusOfStore?.(id),
         bindReceived: (fn) => (onReceived = fn),
         bindKnown: (fn) => (isKnown = fn),
         onState: (state, detail) => {
-          channelText = RED._(`${TYPE}.status.channel-${state}`, { queueId });
-          const fill = (channelFill = state === 'connected' ? 'green' : state === 'failed' ? 'red' : 'yellow');
-          const why = state === 'failed' && detail?.error ? ` · ${detail.error}` : detail?.rejected?.length ? ` · ${RED._(`${TYPE}.status.rejected`)}` : '';
-          node.status({ fill, shape: state === 'connected' ? 'dot' : 'ring', text: channelText + why });
+          channel = channelStatusView(state, detail);
+          const why = channel.detail === 'error' && detail?.error ? ` · ${detail.error}` : channel.detail === 'rejected' ? ` · ${RED._(`${TYPE}.status.rejected`)}` : '';
+          node.status({ fill: channel.fill, shape: state === 'connected' ? 'dot' : 'ring', text: RED._(`${TYPE}.status.${channel.key}`, { queueId: channelQueueId }) + why });
         },
       });
-    } else if (viaChannel) {
+    } else if (channelQueueId) {
       node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.no-queue` });
-    }
-
-    if (!viaChannel) {
+    } else {
       try {
         registry.register(routePath, receiver);
         node.status(
-          noSecret
+          parsed.noSecret
             ? { fill: 'yellow', shape: 'ring', text: RED._(`${TYPE}.status.no-secret`, { path: routePath }) }
             : { fill: 'green', shape: 'ring', text: RED._(`${TYPE}.status.listening`, { path: routePath }) },
         );
@@ -180,14 +117,11 @@ export = function (RED: NodeAPI) {
       }
     }
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      if (!viaChannel) registry.unregister(routePath, receiver);
-      if (statusTimer) clearTimeout(statusTimer);
-      const stopFollowing = following ? following.close().catch(() => {}) : Promise.resolve();
-      stopFollowing.then(() => receiver.close()).then(
-        () => done(),
-        () => done(),
-      );
+    onClose(node, async () => {
+      if (!channelQueueId) registry.unregister(routePath, receiver);
+      status.close();
+      await following?.close().catch(() => {});
+      await receiver.close();
     });
   }
 

@@ -67,3 +67,10 @@ export function followQueue(o: FollowOptions): Following {
     },
   };
 }
+
+/** The channel's state as the node shows it: i18n key under `status.`, colour, and what detail to add. */
+export function channelStatusView(state: ChannelState, detail?: { error?: string; rejected?: string[] }): { key: string; fill: 'green' | 'yellow' | 'red'; detail?: 'error' | 'rejected' } {
+  const fill = state === 'connected' ? 'green' : state === 'failed' ? 'red' : 'yellow';
+  const extra = state === 'failed' && detail?.error ? 'error' : detail?.rejected?.length ? 'rejected' : undefined;
+  return { key: `channel-${state}`, fill, ...(extra ? { detail: extra } : {}) };
+}

@@ -394,10 +394,13 @@ export class NotificationHub {
     const now = this.opts.clock.now();
     const at = live.expiresAt - Math.min(this.o.renewLeadMs, Math.max(1000, (live.expiresAt - now) / 10));
     // Never sooner than half a second, whatever the lifetime: a very short channel is renewed at most that often.
-    this.renewTimer = this.opts.clock.setTimer(() => {
-      this.renewTimer = null;
-      this.rollOver('renewal');
-    }, Math.max(MIN_ROLL_GAP_MS, at - now));
+    this.renewTimer = this.opts.clock.setTimer(
+      () => {
+        this.renewTimer = null;
+        this.rollOver('renewal');
+      },
+      Math.max(MIN_ROLL_GAP_MS, at - now),
+    );
   }
 
   /** A new channel with the same topics, connected before the current socket is let go. */
@@ -494,11 +497,10 @@ export class NotificationHub {
       } catch (err) {
         p = Promise.reject(err);
       }
-      p.catch(() => undefined)
-        .finally(() => {
-          this.inFlight--;
-          this.maybeResume(ws);
-        });
+      p.catch(() => undefined).finally(() => {
+        this.inFlight--;
+        this.maybeResume(ws);
+      });
     }
   }
 
@@ -516,12 +518,15 @@ export class NotificationHub {
       this.stats.pauses++;
       ws.pause();
       if (overRate) {
-        this.resumeTimer = this.opts.clock.setTimer(() => {
-          this.resumeTimer = null;
-          this.windowStart = this.opts.clock.now();
-          this.windowFrames = 0;
-          this.maybeResume(ws);
-        }, Math.max(1, 1000 - (now - this.windowStart)));
+        this.resumeTimer = this.opts.clock.setTimer(
+          () => {
+            this.resumeTimer = null;
+            this.windowStart = this.opts.clock.now();
+            this.windowFrames = 0;
+            this.maybeResume(ws);
+          },
+          Math.max(1, 1000 - (now - this.windowStart)),
+        );
       }
     }
   }

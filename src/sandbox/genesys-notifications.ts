@@ -193,9 +193,7 @@ export class SandboxNotifications {
             messageTime: x.timestamp,
             messageSegmentCount: 1,
             messageStatus: x.status,
-            ...(reason
-              ? { errorInfo: { status: 400, code: reason.code, message: reason.message, messageWithParams: reason.message, messageParams: {}, contextId: randomUUID(), uri: '' } }
-              : {}),
+            ...(reason ? { errorInfo: { status: 400, code: reason.code, message: reason.message, messageWithParams: reason.message, messageParams: {}, contextId: randomUUID(), uri: '' } } : {}),
           };
         });
     const frame = {

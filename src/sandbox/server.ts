@@ -132,10 +132,10 @@ export class SandboxServer {
     this.state.onStatus((m) => {
       if (this.options.webhook) postEvent(this.options.webhook, m, (r) => this.webhookResults.push(r));
     });
-    const server = this;
+    const urlOf = () => this.url;
     this.notifications = new SandboxNotifications({
       get url() {
-        return server.url;
+        return urlOf();
       },
       queueConversationOf: (id) => this.queueConversationOf(id),
       message: (id) => this.state.get(id),
@@ -297,9 +297,7 @@ export class SandboxServer {
     }
     if (p.startsWith('/sandbox/')) return this.handleSandbox(method, p, req, res);
 
-    const match = this.routes
-      .map((r) => ({ r, m: r.method === method ? r.pattern.exec(p) : null }))
-      .find((x) => x.m);
+    const match = this.routes.map((r) => ({ r, m: r.method === method ? r.pattern.exec(p) : null })).find((x) => x.m);
     const body = (await readBody(req)) ?? Buffer.alloc(0);
     const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       this.record(method, p, status);

@@ -15,7 +15,13 @@
  */
 import { AppendLog } from '../store/append-log';
 import type { Clock } from '../util/clock';
+import path from 'path';
 import { normalizeOptOutNumber } from '../compliance/opt-out-store';
+
+/** Next to the account's opt-out list: `<userDir>/agentless-sms/accounts/<id>/sent.jsonl`. */
+export function sentLogFile(userDir: string | undefined, accountId: string): string | null {
+  return userDir ? path.join(userDir, 'agentless-sms', 'accounts', accountId.replace(/[^\w.-]/g, '_'), 'sent.jsonl') : null;
+}
 
 export interface SentRecord {
   id: string;
@@ -150,7 +156,7 @@ export class SentMessages {
     this.byId.set(r.id, { r: { ...r, to: key }, bytes });
     this.bytes += bytes;
     const last = this.lastByNumber.get(key);
-    const lastAt = last ? this.byId.get(last)?.r.at ?? -Infinity : -Infinity;
+    const lastAt = last ? (this.byId.get(last)?.r.at ?? -Infinity) : -Infinity;
     if (r.at >= lastAt) this.lastByNumber.set(key, r.id);
   }
 
@@ -222,4 +228,3 @@ function approxBytes(r: SentRecord): number {
   }
   return n;
 }
-

@@ -11,9 +11,9 @@ import should from 'should';
 import request from 'supertest';
 import { signStandardWebhook } from '../../src/webhook/signature';
 import { ALL_NODES, Capture, helper, sendFlow, type Msg, useLoopbackSandbox } from '../helpers/flow';
+import { builtNode } from '../helpers/built';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const receiverModule = require('../../nodes/nodes/agentless-webhook-receiver.js');
+const receiverModule = builtNode('agentless-webhook-receiver');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const functionNode = require('@node-red/nodes/core/function/10-function.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports

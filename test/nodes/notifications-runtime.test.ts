@@ -14,11 +14,10 @@ import should from 'should';
 import request from 'supertest';
 import { signStandardWebhook } from '../../src/webhook/signature';
 import { ALL_NODES, Capture, helper, sendFlow, sleep, type Msg, useLoopbackSandbox } from '../helpers/flow';
+import { builtNode } from '../helpers/built';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const receiverModule = require('../../nodes/nodes/agentless-webhook-receiver.js');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const getStatusNode = require('../../nodes/nodes/agentless-get-status.js');
+const receiverModule = builtNode('agentless-webhook-receiver');
+const getStatusNode = builtNode('agentless-get-status');
 const CREDS = { clientId: 'client-1', clientSecret: 'secret-1' };
 const QUEUE = '5f1d2c3b-0a9e-4b8c-9d7e-6f5a4b3c2d1e';
 const SECRET = 'whsec_' + Buffer.from('notify-test-secret-32-bytes!!!!!').toString('base64');

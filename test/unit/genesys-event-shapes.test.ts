@@ -142,7 +142,17 @@ describe('Genesys event shapes (contract)', function () {
       assert.strictEqual((normalizeEvent(topicFrame(conversation([]))) as { reason?: string }).reason, 'no_message_status');
       const r = ok(
         normalizeEvent(
-          topicFrame(conversation([null, 42, 'x', { message: 'not-an-object', messageStatus: 'sent' }, { message: { id: 'x'.repeat(300) }, messageStatus: 'sent' }, { message: { id: 'ok' }, messageStatus: 'weird' }, messageDetails('m-9', 'sent')])),
+          topicFrame(
+            conversation([
+              null,
+              42,
+              'x',
+              { message: 'not-an-object', messageStatus: 'sent' },
+              { message: { id: 'x'.repeat(300) }, messageStatus: 'sent' },
+              { message: { id: 'ok' }, messageStatus: 'weird' },
+              messageDetails('m-9', 'sent'),
+            ]),
+          ),
         ),
       );
       assert.deepStrictEqual(

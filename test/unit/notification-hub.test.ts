@@ -85,7 +85,12 @@ describe('notification channel (hub) against the sandbox', function () {
   });
 
   function makeHub(o: Partial<HubOptions> = {}): NotificationHub {
-    const provider = new GenesysCloudProvider({ provider: 'sandbox', region: 'mypurecloud.com', apiBaseUrl: url, authBaseUrl: url }, { clientId: 'a', clientSecret: 'b' }, { budget: unlimitedBudget, clock: systemClock, logger: silentLogger }, 'sandbox');
+    const provider = new GenesysCloudProvider(
+      { provider: 'sandbox', region: 'mypurecloud.com', apiBaseUrl: url, authBaseUrl: url },
+      { clientId: 'a', clientSecret: 'b' },
+      { budget: unlimitedBudget, clock: systemClock, logger: silentLogger },
+      'sandbox',
+    );
     hub = new NotificationHub({ api: async () => provider.notifications(), clock: systemClock, logger: silentLogger, backoffMs: 50, maxBackoffMs: 200, ...o });
     return hub;
   }
@@ -214,7 +219,12 @@ describe('notification channel (hub) against the sandbox', function () {
   });
 
   it('the sandbox models the service limits: 20 channels per client (the oldest goes), 1,000 topics, known topics only', async function () {
-    const provider = new GenesysCloudProvider({ provider: 'sandbox', region: 'mypurecloud.com', apiBaseUrl: url, authBaseUrl: url }, { clientId: 'a', clientSecret: 'b' }, { budget: unlimitedBudget, clock: systemClock, logger: silentLogger }, 'sandbox');
+    const provider = new GenesysCloudProvider(
+      { provider: 'sandbox', region: 'mypurecloud.com', apiBaseUrl: url, authBaseUrl: url },
+      { clientId: 'a', clientSecret: 'b' },
+      { budget: unlimitedBudget, clock: systemClock, logger: silentLogger },
+      'sandbox',
+    );
     const api = provider.notifications();
     const made = [];
     for (let i = 0; i < 21; i++) made.push(await api.createChannel());

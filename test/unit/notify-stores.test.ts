@@ -34,7 +34,14 @@ describe('sent-message log', function () {
     clock.advance(1000);
     await s.record({ id: 'm-2', to: '+12025550123', conversationId: 'c-2', from: '+12025550100', at: clock.now(), metadata: { n: 2 } });
     await s.record({ id: 'm-3', to: '+12025550124', at: clock.now() });
-    assert.deepStrictEqual(s.inReplyTo('+1 (202) 555-0123'), { id: 'm-2', to: '+12025550123', conversationId: 'c-2', from: '+12025550100', sentAt: new Date(clock.now()).toISOString(), metadata: { n: 2 } });
+    assert.deepStrictEqual(s.inReplyTo('+1 (202) 555-0123'), {
+      id: 'm-2',
+      to: '+12025550123',
+      conversationId: 'c-2',
+      from: '+12025550100',
+      sentAt: new Date(clock.now()).toISOString(),
+      metadata: { n: 2 },
+    });
     assert.ok(s.has('m-1') && s.has('m-3') && !s.has('m-4'));
     assert.strictEqual(s.inReplyTo('+12025550199'), undefined);
     await s.close();
@@ -54,7 +61,10 @@ describe('sent-message log', function () {
     assert.ok(s.size < 100, 'a 60 KB record pushes others out under a 50 KB budget');
     clock.advance(20_000);
     await s.record({ id: 'new', to: '+12025550151', at: clock.now() });
-    assert.deepStrictEqual(s.since(0, 1000).map((r) => r.id), ['new']);
+    assert.deepStrictEqual(
+      s.since(0, 1000).map((r) => r.id),
+      ['new'],
+    );
     assert.strictEqual(s.inReplyTo('+12025550150'), undefined, 'an evicted message is no reply target');
   });
 });
@@ -72,7 +82,13 @@ describe('PollScheduler.offer', function () {
     assert.strictEqual(sched.offer({ id: 'unknown', status: 'delivered', providerStatus: 'delivery-success', final: true }), 0);
     assert.strictEqual(sched.offer({ id: 'm', status: 'delivered', providerStatus: 'delivery-success', final: true }), 2);
     await flush();
-    assert.deepStrictEqual(outcomes.map((o) => [o.kind, o.polls]), [['final', 0], ['final', 0]]);
+    assert.deepStrictEqual(
+      outcomes.map((o) => [o.kind, o.polls]),
+      [
+        ['final', 0],
+        ['final', 0],
+      ],
+    );
     assert.strictEqual(reads, 0);
     assert.strictEqual(sched.stats().waiting, 1);
     clock.advance(10_000);
@@ -119,8 +135,17 @@ describe('receiver: events from the notification channel', function () {
     await feed(topicFrame(conversation([messageDetails('m-1', 'delivery-success'), messageDetails('foreign', 'delivery-success')]), undefined, 'c2'));
     await feed(topicFrame(conversation([messageDetails('m-1', 'delivery-success')]), undefined, 'c3'));
     await flush();
-    assert.deepStrictEqual(out.map((e) => [e.output, (e.msg.sms as StatusUpdate).id, (e.msg.sms as StatusUpdate).status]), [[3, 'm-1', 'sent'], [1, 'm-1', 'delivered']]);
-    assert.deepStrictEqual(updates.map((u) => u.status), ['sent', 'delivered']);
+    assert.deepStrictEqual(
+      out.map((e) => [e.output, (e.msg.sms as StatusUpdate).id, (e.msg.sms as StatusUpdate).status]),
+      [
+        [3, 'm-1', 'sent'],
+        [1, 'm-1', 'delivered'],
+      ],
+    );
+    assert.deepStrictEqual(
+      updates.map((u) => u.status),
+      ['sent', 'delivered'],
+    );
     assert.strictEqual(rx.stats.ignored, 2);
     assert.strictEqual(out[0].msg.webhook.source, 'genesys-notifications');
     await rx.close();
@@ -142,7 +167,13 @@ describe('receiver: events from the notification channel', function () {
     for (let i = 0; i < 5; i++) await feed({ topicName: 'v2.users.u.presence', eventBody: { i } }, true);
     await feed({ topicName: 'v2.routing.queues.q.conversations.messages', eventBody: 'nope' }, true);
     await flush();
-    assert.deepStrictEqual(out.map((e) => [e.output, e.msg.webhook.reason]), [[4, 'unsupported_topic'], [4, 'unsupported_topic']]);
+    assert.deepStrictEqual(
+      out.map((e) => [e.output, e.msg.webhook.reason]),
+      [
+        [4, 'unsupported_topic'],
+        [4, 'unsupported_topic'],
+      ],
+    );
     assert.strictEqual(rx.stats.invalid, 6);
     await rx.close();
   });
