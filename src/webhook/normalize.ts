@@ -19,6 +19,7 @@
  * - the flat delivery-status shape of the Genesys agentless guide: `{id, conversationId, to, from,
  *   status | deliveryStatus, errorCode, timestamp, metadata}`.
  */
+import { isRecord } from '../providers/body';
 export type SmsStatus = 'queued' | 'sent' | 'delivered' | 'failed' | 'read';
 
 export interface StatusUpdate {
@@ -106,9 +107,8 @@ export function normalizeStatus(providerStatus: unknown): SmsStatus | undefined 
 type Obj = Record<string, unknown>;
 const MAX_ID = 256;
 
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+// The providers' typed body reader's guard: one definition of "a JSON object" for untrusted bodies.
+const isObj: (v: unknown) => v is Obj = isRecord;
 function str(v: unknown, max = 1024): string | undefined {
   if (typeof v === 'string' && v.length > 0 && v.length <= max) return v;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
@@ -120,7 +120,7 @@ function id(v: unknown): string | undefined {
 
 export function normalizeEvent(body: unknown): NormalizeResult {
   if (!isObj(body)) return { ok: false, reason: 'unrecognized_payload' };
-  if (typeof body.type === 'string' && isObj(body.data)) return fromSandbox(body);
+  if (typeof body.type === 'string' && isObj(body.data)) return fromSandbox(body, body.data);
   // AWS EventBridge wraps the notification envelope once more, under `detail`; its own `id` names the event.
   if (isObj(body.detail) && ('topicName' in body.detail || 'eventBody' in body.detail)) {
     return fromEnvelope(body.detail, id(body.id));
@@ -193,17 +193,15 @@ function fromMessageData(m: Obj, eventId: string | undefined): NormalizeResult {
   return { ok: true, eventId, updates: [clean(update)] };
 }
 
-function fromSandbox(body: Obj): NormalizeResult {
+function fromSandbox(body: Obj, data: Obj): NormalizeResult {
   const eventId = id(body.id);
   if (body.type === 'message.inbound') {
-    const data = body.data as Obj;
     const from = address(data.from);
     const text = typeof data.text === 'string' ? data.text : undefined;
     if (!from || text === undefined) return { ok: false, reason: 'unrecognized_payload', eventId };
     return { ok: true, eventId, updates: [], inbound: [clean({ id: id(data.id), from, to: address(data.to), text, provider: 'sandbox', timestamp: str(data.timestamp) })] };
   }
   if (body.type !== 'message.status') return { ok: false, reason: 'unsupported_event_type', eventId };
-  const data = body.data as Obj;
   const messageId = id(data.id);
   if (!messageId) return { ok: false, reason: 'missing_message_id', eventId };
   const status = normalizeStatus(data.status);
