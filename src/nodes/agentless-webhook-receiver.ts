@@ -43,7 +43,7 @@ export = function (RED: NodeAPI) {
     if (config.account && !account?.runtime) node.warn(RED._(`${TYPE}.errors.no-account`));
     const accountRuntime = account?.runtime;
 
-    const store = openReceiverStore(node.id, accountRuntime?.coordination, userDir, systemClock);
+    const store = openReceiverStore(node.id, accountRuntime?.coordination, userDir, systemClock, nodeLogger(node));
     // The local store can tell a message's furthest status (the channel's catch-up after a gap asks it).
     let statusOfStore: ((id: string) => SmsStatus | undefined) | undefined;
     void store.then(
