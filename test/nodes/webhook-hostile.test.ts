@@ -36,7 +36,7 @@ describe('webhook receiver: hostile input', function () {
   async function load(rx: Record<string, unknown>, secret: string) {
     const flow: Msg[] = [
       ...sendFlow(account()),
-      { id: 'rx', z: 'tab', type: 'agentless-webhook-receiver', name: '', path: '/sms/in', auth: 'standard-webhooks', account: 'acct', wires: [[], [], ['rxOther'], []], ...rx },
+      { id: 'rx', z: 'tab', type: 'agentless-webhook-receiver', name: '', path: '/sms/in', auth: 'standard-webhooks', account: 'acct', wires: [[], [], ['rxOther'], [], ['rxOther']], ...rx },
       { id: 'rxOther', z: 'tab', type: 'helper' },
     ];
     await helper.load([...ALL_NODES, receiver], flow, { acct: CREDS, rx: { secret } });
