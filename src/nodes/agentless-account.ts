@@ -15,11 +15,16 @@ import { nodeLogger } from './node-logger';
 import { registerAccountAdminRoutes } from './account-admin';
 import { optOutFile } from '../compliance/opt-out-store';
 import { registerOptOutRoutes } from './opt-out-routes';
+import { registerAccountSignInRoutes } from './account-sign-in';
+import { accountTokenStore } from '../auth/account-token-store';
+import { credentialSecretOf, isUsableRefreshToken } from '../auth/sign-in';
+import { grantOf } from '../auth/grant-rules';
 
 export = function (RED: NodeAPI) {
   // Admin routes are registered once per module and find the account by id.
   registerAccountAdminRoutes(RED);
   registerOptOutRoutes(RED);
+  registerAccountSignInRoutes(RED);
   const userDir = (RED.settings as { userDir?: string }).userDir;
   // TEST ONLY: `settings.agentlessSms.budgetWindowMs` shortens the budget's 60 s window so runtime tests
   // of "never more than N per window" take seconds. Not a product setting.
@@ -53,10 +58,30 @@ export = function (RED: NodeAPI) {
       coordination = new LocalCoordination({ requestsPerMinute: rpm, windowMs }, systemClock);
     }
     const budget = coordination.budget;
+    const grant = grantOf(config.grant);
+    // A signed-in user's refresh token lives in an encrypted store (rotations must survive a crash).
+    let auth;
+    if (grant === 'authorization-code') {
+      const { store, durable } = accountTokenStore({ accountId: this.id, userDir, secret: credentialSecretOf(RED.settings as never), coordination });
+      if (!durable) this.warn(RED._('agentless-account.warn.token-memory'));
+      if (creds.refreshToken && !isUsableRefreshToken(creds.refreshToken)) this.warn(RED._('agentless-account.warn.refresh-token-garbled'));
+      auth = {
+        store,
+        onRotate: (refreshToken: string) => {
+          // Also in the runtime's credentials, so the next deploy writes the newest token to flows_cred.json.
+          const current = (RED.nodes.getCredentials(this.id) ?? {}) as AccountNodeCredentials;
+          void RED.nodes.addCredentials(this.id, { ...current, refreshToken });
+        },
+        onState: (state: string) => {
+          if (state === 'refused') this.warn(RED._('agentless-account.warn.sign-in-again'));
+        },
+      };
+    }
     this.runtime = new AccountRuntime(
       {
         provider,
         region: config.region || DEFAULT_GENESYS_REGION,
+        grant,
         apiBaseUrl: (config.apiBaseUrl || '').trim() || undefined,
         authBaseUrl: (config.authBaseUrl || '').trim() || undefined,
         sandboxPort: Number(config.sandboxPort) || 0,
@@ -69,6 +94,7 @@ export = function (RED: NodeAPI) {
         password: creds.password,
         accessToken: creds.accessToken,
         sandboxCallbackSecret: creds.sandboxCallbackSecret,
+        refreshToken: isUsableRefreshToken(creds.refreshToken) ? creds.refreshToken : undefined,
       },
       budget,
       // The opt-out list lives under the account's id in the user directory (memory only without one).
@@ -77,8 +103,10 @@ export = function (RED: NodeAPI) {
         logger,
         optOutFile: userDir ? optOutFile(userDir, this.id) : null,
         ...(coordination.mode === 'redis' ? { coordination } : {}),
+        ...(auth ? { auth } : {}),
       },
     );
+    void this.runtime.userTokens?.load().catch(() => undefined);
     if (provider === 'sandbox') {
       this.runtime.sandboxUrl().then(
         (url) => this.log(RED._('agentless-account.log.sandbox', { url: `${url}/sandbox/phone` })),
@@ -101,6 +129,7 @@ export = function (RED: NodeAPI) {
       accessToken: { type: 'password' },
       sandboxCallbackSecret: { type: 'password' },
       redisPassword: { type: 'password' },
+      refreshToken: { type: 'password' },
     },
   });
 };

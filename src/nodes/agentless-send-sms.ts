@@ -12,6 +12,7 @@ import { statusView } from '../send/status';
 import { SmsError, toSmsError } from '../util/errors';
 import type { SendJob, SendOutcome } from '../dispatch/dispatcher';
 import type { SenderNode } from './types';
+import { isSignInRequired } from '../providers/genesys-oauth';
 
 interface SendSmsDef extends NodeDef {
   sender: string;
@@ -36,7 +37,7 @@ export = function (RED: NodeAPI) {
     const senderNode = RED.nodes.getNode(config.sender) as SenderNode | null;
     const sender = senderNode?.runtime;
     const pending = new Map<string, Pending>();
-    let last: { ok: boolean; code?: string } | undefined;
+    let last: { ok: boolean; code?: string; signIn?: boolean } | undefined;
     let statusTimer: NodeJS.Timeout | null = null;
     let stopWatching = () => {};
 
@@ -59,7 +60,7 @@ export = function (RED: NodeAPI) {
     const fail = (p: Pending, err: SmsError, sms?: Record<string, unknown>) => {
       p.msg.sms = { ...(sms ?? (p.msg.sms as Record<string, unknown>) ?? {}), status: 'failed' };
       p.msg.error = err.toMsgError();
-      last = { ok: false, code: err.code };
+      last = { ok: false, code: err.code, signIn: isSignInRequired(err) };
       p.send([null, p.msg]);
       p.done();
       showStatus();
@@ -96,7 +97,8 @@ export = function (RED: NodeAPI) {
     if (!sender) {
       node.status({ fill: 'red', shape: 'ring', text: RED._('agentless-send-sms.status.no-sender') });
     } else if (sender.configError) {
-      node.status({ fill: 'red', shape: 'ring', text: RED._('agentless-send-sms.status.config-error') });
+      const key = sender.configError.code === 'grant_mismatch' ? 'grant-mismatch' : 'config-error';
+      node.status({ fill: 'red', shape: 'ring', text: RED._(`agentless-send-sms.status.${key}`) });
     } else {
       sender.dispatcher!.register(node.id, deliver);
       stopWatching = sender.dispatcher!.onChange(showStatus);

@@ -12,6 +12,8 @@ export interface AccountDef extends NodeDef {
   requestsPerMinute: string | number;
   sandboxPort: string | number;
   sandboxCallbackUrl?: string;
+  /** Genesys: 'client-credentials' (default) or 'authorization-code' (a signed-in user; queue mode). */
+  grant?: 'client-credentials' | 'authorization-code';
   /** 'local' (default) or 'redis': see src/coordination. */
   coordination?: 'local' | 'redis';
   redisUrl?: string;

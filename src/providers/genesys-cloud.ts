@@ -7,6 +7,8 @@
  */
 import { SmsError } from '../util/errors';
 import { TokenCache } from '../auth/token-cache';
+import type { AccessTokenSource } from '../auth/user-tokens';
+import { GenesysLogin, fetchSignedInUser } from './genesys-oauth';
 import { HttpClient, HttpResponse, pickErrorDetails } from './http-client';
 import { DEFAULT_GENESYS_REGION } from './genesys-regions';
 import { isFinalStatus, normalizeGenesysStatus } from './genesys-status';
@@ -35,8 +37,22 @@ export const GENESYS_CAPABILITIES: ProviderCapabilities = {
 const QUEUE_PEER_ATTEMPTS = 3;
 const QUEUE_PEER_WAIT_MS = 500;
 
+/** "This request requires a user context. Client credentials cannot be used..." and its converse. */
+export function isWrongGrantAnswer(message: string): boolean {
+  return /requires a user context|client credentials cannot be used|client credentials grant only/i.test(message);
+}
+
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
+}
+
+/** API and login origins of an account: the region's, or the overrides. */
+export function genesysBases(settings: Pick<AccountSettings, 'region' | 'apiBaseUrl' | 'authBaseUrl'>): { apiBase: string; authBase: string } {
+  const region = settings.region || DEFAULT_GENESYS_REGION;
+  return {
+    apiBase: trimSlash(settings.apiBaseUrl || `https://api.${region}`),
+    authBase: trimSlash(settings.authBaseUrl || settings.apiBaseUrl || `https://login.${region}`),
+  };
 }
 
 export class GenesysCloudProvider implements Provider {
@@ -44,49 +60,27 @@ export class GenesysCloudProvider implements Provider {
   readonly apiBase: string;
   readonly authBase: string;
   protected readonly http: HttpClient;
-  protected readonly tokens: TokenCache;
+  /** Client credentials (a TokenCache), or a signed-in user's tokens (grant `authorization-code`). */
+  protected readonly tokens: AccessTokenSource;
+  /** The login service (token endpoint) of this account's region or override. */
+  readonly oauth: GenesysLogin;
+  private readonly userGrant: boolean;
   private readonly clock: Clock;
   /** Queue mode: conversations created for (queue, recipient) whose text has not been sent yet. */
   private readonly openConversations = new Map<string, string>();
 
   constructor(
     settings: AccountSettings,
-    private readonly credentials: AccountCredentials,
+    credentials: AccountCredentials,
     deps: ProviderDeps,
     readonly name: ProviderName = 'genesys-cloud',
   ) {
-    const region = settings.region || DEFAULT_GENESYS_REGION;
-    this.apiBase = trimSlash(settings.apiBaseUrl || `https://api.${region}`);
-    this.authBase = trimSlash(settings.authBaseUrl || settings.apiBaseUrl || `https://login.${region}`);
+    ({ apiBase: this.apiBase, authBase: this.authBase } = genesysBases(settings));
     this.http = new HttpClient({ provider: name, budget: deps.budget, clock: deps.clock, timeoutMs: settings.requestTimeoutMs });
-    this.tokens = new TokenCache(() => this.login(), { clock: deps.clock });
+    this.oauth = new GenesysLogin(this.http, this.authBase, credentials, name);
+    this.userGrant = settings.grant === 'authorization-code';
+    this.tokens = this.userGrant && deps.userTokens ? deps.userTokens : new TokenCache(() => this.oauth.clientCredentials(), { clock: deps.clock });
     this.clock = deps.clock;
-  }
-
-  private async login() {
-    const { clientId, clientSecret } = this.credentials;
-    if (!clientId || !clientSecret) {
-      throw new SmsError('auth_failed', 'Genesys Cloud account has no client id or client secret', { provider: this.name });
-    }
-    const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
-    const res = await this.http.request({
-      method: 'POST',
-      url: `${this.authBase}/oauth/token`,
-      headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-      data: 'grant_type=client_credentials',
-      skipBudget: true,
-    });
-    const body = (res.data ?? {}) as Record<string, unknown>;
-    if (res.status >= 200 && res.status < 300 && typeof body.access_token === 'string') {
-      const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in) || 3600;
-      return { accessToken: body.access_token, expiresIn };
-    }
-    if (res.status >= 500) {
-      throw new SmsError('provider_unavailable', `Genesys Cloud login service answered ${res.status}`, { httpStatus: res.status, retryable: true, provider: this.name });
-    }
-    // Never echo the request: only the server's own description of the problem.
-    const why = typeof body.error_description === 'string' ? body.error_description : typeof body.description === 'string' ? body.description : typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
-    throw new SmsError('auth_failed', `Genesys Cloud login failed: ${why}`, { httpStatus: res.status, provider: this.name });
   }
 
   /** An authorized API call; logs in again once when the token is refused (401). */
@@ -241,7 +235,11 @@ export class GenesysCloudProvider implements Provider {
   async testConnection(): Promise<ConnectionCheck> {
     this.tokens.clear();
     try {
-      await this.tokens.get();
+      const token = await this.tokens.get();
+      if (this.userGrant) {
+        const user = await fetchSignedInUser(this.http, this.apiBase, token, this.name);
+        return { ok: true, message: `signed in as ${user.name}` };
+      }
       return { ok: true, message: `logged in to ${this.authBase}` };
     } catch (err) {
       return { ok: false, message: err instanceof Error ? err.message : String(err) };
@@ -256,6 +254,9 @@ export class GenesysCloudProvider implements Provider {
     const opts = { httpStatus: res.status, provider: this.name, details: pickErrorDetails(res.data) };
     const text = `Genesys Cloud: ${gmsg}`;
     switch (true) {
+      // The platform's answer to a token of the wrong kind (client credentials on a user-only resource).
+      case res.status === 400 && isWrongGrantAnswer(gmsg):
+        return new SmsError('grant_mismatch', `${text} (this sender needs ${this.userGrant ? 'an account with client credentials' : 'an account with a signed-in user: grant "authorization code"'})`, opts);
       case res.status === 400 && /active conversation|conversation.*(active|exists)|already.*conversation/i.test(gmsg + ' ' + gcode):
         return new SmsError('conversation_active', text, opts);
       case res.status === 400:

@@ -8,7 +8,9 @@
  *   GET  /sandbox/messages         the same as JSON
  *   GET  /sandbox/requests         every API request it answered (method, path, status, time)
  *   POST /sandbox/control          change behaviour at run time (rate, faults, timings, webhook)
+ *   GET  /sandbox/oauth            sign-in counters (codes, refreshes, refusals), never tokens
  *   POST /sandbox/reset            forget messages, requests and faults
+ *   GET  /oauth/authorize          the Authorization Code sign-in page (src/sandbox/genesys-oauth.ts)
  */
 import http, { IncomingMessage, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
@@ -17,6 +19,7 @@ import path from 'path';
 import { SandboxState } from './state';
 import { readBody, sendJson, sendText } from './http-util';
 import { genesysRoutes, genesysError, QueueConversation } from './genesys-api';
+import { oauthRoutes, SandboxOAuth, USER_CONTEXT_REQUIRED, CLIENT_GRANT_REQUIRED, type SandboxToken } from './genesys-oauth';
 import { ccaiRoutes, CcaiTenant, defaultCcaiTenant } from './ccai-api';
 import { avaamoRoutes } from './avaamo-api';
 import { postEvent, WebhookTarget } from './webhook-sender';
@@ -73,6 +76,8 @@ export interface RouteContext {
   params: string[];
   body: Buffer;
   server: SandboxServer;
+  /** The bearer token's holder, on routes with `auth: 'bearer'`. */
+  token?: SandboxToken;
   /** Answer and record the status. */
   reply(status: number, body: unknown, headers?: Record<string, string>): void;
 }
@@ -82,6 +87,11 @@ export interface Route {
   pattern: RegExp;
   /** Route needs a valid bearer token (Genesys API). */
   auth?: 'bearer' | 'none';
+  /**
+   * Whose token the route takes: `user` (a signed-in user: the queue-based flow; a client token gets the
+   * platform's 400 "requires a user context"), `client` (client credentials: the agentless route).
+   */
+  context?: 'user' | 'client';
   /** Counted against the API rate limit. */
   api?: boolean;
   handle(ctx: RouteContext): void | Promise<void>;
@@ -99,7 +109,9 @@ export class SandboxServer {
   /** Genesys queue-based conversations by id. */
   readonly queueConversations = new Map<string, QueueConversation>();
   readonly requests: RequestRecord[] = [];
-  readonly tokens = new Map<string, number>();
+  readonly tokens = new Map<string, SandboxToken>();
+  /** The login service: codes, refresh tokens, sign-in page (src/sandbox/genesys-oauth.ts). */
+  readonly oauth = new SandboxOAuth();
   readonly webhookResults: (number | string)[] = [];
   /** API requests open right now, and the most ever open at once since the last reset. */
   inFlight = 0;
@@ -127,7 +139,7 @@ export class SandboxServer {
       if (this.options.webhook) postEvent(this.options.webhook, m, (r) => this.webhookResults.push(r));
     });
     // One sandbox serves every platform, each on its own paths.
-    this.routes = [...genesysRoutes(), ...ccaiRoutes(), ...avaamoRoutes()];
+    this.routes = [...oauthRoutes(), ...genesysRoutes(), ...ccaiRoutes(), ...avaamoRoutes()];
   }
 
   /** Add the routes of another simulated platform. */
@@ -169,6 +181,7 @@ export class SandboxServer {
     this.queueConversations.clear();
     this.ccai = defaultCcaiTenant();
     this.ccaiChatSeq = 0;
+    this.oauth.reset();
   }
 
   control(body: Record<string, unknown>): void {
@@ -188,6 +201,7 @@ export class SandboxServer {
     }
     if (body.clearFaults) this.faults = [];
     if (body.revokeTokens) this.tokens.clear();
+    this.oauth.control(body, this.tokens);
     if (body.ccai && typeof body.ccai === 'object') {
       const c = body.ccai as Record<string, unknown>;
       if (typeof c.smsEnabled === 'boolean') this.ccai.smsEnabled = c.smsEnabled;
@@ -202,13 +216,18 @@ export class SandboxServer {
   }
 
   /** Issue a bearer token that expires after the configured lifetime. */
-  issueToken(token: string): void {
-    this.tokens.set(token, Date.now() + this.options.tokenTtlSeconds * 1000);
+  issueToken(token: string, holder: Omit<SandboxToken, 'expiresAt'> = { kind: 'client', clientId: '' }): void {
+    this.tokens.set(token, { ...holder, expiresAt: Date.now() + this.options.tokenTtlSeconds * 1000 });
+    if (this.tokens.size > 50_000) this.tokens.delete(this.tokens.keys().next().value as string);
   }
 
   tokenValid(token: string): boolean {
-    const exp = this.tokens.get(token);
-    return exp !== undefined && exp > Date.now();
+    return this.tokenInfo(token) !== undefined;
+  }
+
+  tokenInfo(token: string): SandboxToken | undefined {
+    const t = this.tokens.get(token);
+    return t && t.expiresAt > Date.now() ? t : undefined;
   }
 
   private record(method: string, p: string, status: number): void {
@@ -256,7 +275,13 @@ export class SandboxServer {
     const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       this.record(method, p, status);
       const write = () => {
-        if (!res.destroyed) sendJson(res, status, payload, headers);
+        if (res.destroyed) return;
+        // The sign-in pages are HTML; everything else answers JSON.
+        const type = headers['Content-Type'];
+        if (typeof payload === 'string' && type && type.startsWith('text/')) {
+          res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(payload) });
+          res.end(payload);
+        } else sendJson(res, status, payload, headers);
       };
       if (this.options.latencyMs > 0) setTimeout(write, this.options.latencyMs);
       else write();
@@ -305,10 +330,20 @@ export class SandboxServer {
     if (route.auth === 'bearer') {
       const auth = String(req.headers.authorization ?? '');
       const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-      if (!token || !this.tokenValid(token)) {
+      const info = token ? this.tokenInfo(token) : undefined;
+      if (!info) {
         reply(401, genesysError(401, 'bad.credentials', 'Invalid login credentials.'));
         return;
       }
+      if (route.context === 'user' && info.kind !== 'user') {
+        reply(400, genesysError(400, 'bad.request', USER_CONTEXT_REQUIRED));
+        return;
+      }
+      if (route.context === 'client' && info.kind !== 'client') {
+        reply(400, genesysError(400, 'bad.request', CLIENT_GRANT_REQUIRED));
+        return;
+      }
+      ctx.token = info;
     }
     await route.handle(ctx);
   }
@@ -322,6 +357,10 @@ export class SandboxServer {
     }
     if (method === 'GET' && p === '/sandbox/requests') {
       return sendJson(res, 200, { requests: this.requests });
+    }
+    if (method === 'GET' && p === '/sandbox/oauth') {
+      // Counters and options only: the sandbox never hands out a token outside the token endpoint.
+      return sendJson(res, 200, { stats: this.oauth.stats, options: this.oauth.options });
     }
     if (method === 'POST' && (p === '/sandbox/control' || p === '/sandbox/reset')) {
       const raw = await readBody(req);

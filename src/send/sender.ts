@@ -15,6 +15,7 @@ import type { Logger } from '../util/logger';
 import type { SenderProfile } from './prepare';
 import { CompliancePolicy, type ComplianceSettings } from '../compliance/policy';
 import type { GateDecision, SendJob } from '../dispatch/dispatcher';
+import { grantMismatch } from '../auth/grant-rules';
 
 export interface DispatchSettings {
   ratePerSecond: number;
@@ -78,6 +79,8 @@ export class SenderRuntime {
     try {
       if (!account) throw new SmsError('config_missing', 'the sender has no account configured');
       this.capabilities = capabilitiesOf(account.settings.provider);
+      const wrongGrant = grantMismatch(account.settings.provider, account.settings.grant, settings.mode);
+      if (wrongGrant) throw wrongGrant;
       if (settings.fromAddress) this.profile.fromAddress = normalizeSender(settings.fromAddress);
       this.profile.defaultCountry = validateDefaultCountry(settings.defaultCountry);
       this.compliance = new CompliancePolicy(settings.compliance ?? {});

@@ -22,7 +22,7 @@ export interface StatusView {
   params: Record<string, string | number>;
 }
 
-export function statusView(s: DispatchStats, now: number, last?: { ok: boolean; code?: string }): StatusView {
+export function statusView(s: DispatchStats, now: number, last?: { ok: boolean; code?: string; signIn?: boolean }): StatusView {
   const depth = s.queued + s.inFlight;
   if (!s.storeOk) return { fill: 'red', shape: 'ring', key: 'store-unavailable', params: { queued: depth } };
   if (s.circuit === 'open') return { fill: 'red', shape: 'ring', key: 'circuit-open', params: { queued: depth } };
@@ -34,6 +34,8 @@ export function statusView(s: DispatchStats, now: number, last?: { ok: boolean; 
     const time = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
     return { fill: 'yellow', shape: 'ring', key: 'held', params: { time, queued: depth } };
   }
+  // The account's refresh token was refused: only a new sign-in helps, so say that rather than a code.
+  if (last && !last.ok && last.signIn) return { fill: 'red', shape: 'ring', key: 'sign-in-again', params: { queued: depth } };
   if (depth > 0) return { fill: 'blue', shape: 'dot', key: 'sending', params: { queued: depth } };
   if (last && !last.ok) return { fill: 'red', shape: 'dot', key: 'failed', params: { code: last.code ?? 'error', sent: s.sent, failed: s.failed } };
   if (last) return { fill: 'green', shape: 'dot', key: 'sent', params: { sent: s.sent, failed: s.failed } };

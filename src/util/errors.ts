@@ -34,6 +34,9 @@ export const ERROR_CODES = [
   'provider_rejected',
   'payload_too_large',
   'conversation_active',
+  // Genesys: the sender's mode needs the other sign-in (queue mode: a signed-in user; agentless: client
+  // credentials), found in the configuration or answered by the platform ("requires a user context")
+  'grant_mismatch',
   // CCAI Platform: the consumer already has an active SMS session (one outbound SMS per number per day)
   'session_active',
   // the platform account does not have SMS / outbound SMS enabled
