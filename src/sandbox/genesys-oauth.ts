@@ -73,6 +73,8 @@ export interface OAuthStats {
 export class SandboxOAuth {
   readonly options: OAuthOptions = { rotateRefreshTokens: true, codeTtlSeconds: 60, refreshTokenTtlSeconds: 30 * 86_400 };
   readonly stats: OAuthStats = { clientGrants: 0, codeGrants: 0, refreshGrants: 0, refusedGrants: 0, signIns: 0 };
+  /** Every code and token it ever issued (bounded), in process only: tests check none of them leaks. */
+  readonly issued: string[] = [];
   private readonly codes = new Map<string, AuthCode>();
   private readonly refreshTokens = new Map<string, RefreshRecord>();
 
@@ -105,6 +107,7 @@ export class SandboxOAuth {
 
   issueCode(clientId: string, redirectUri: string, userId: string): string {
     const code = randomBytes(18).toString('base64url');
+    this.remember(code);
     this.codes.set(code, { clientId, redirectUri, userId, expiresAt: Date.now() + this.options.codeTtlSeconds * 1000 });
     if (this.codes.size > 10_000) this.codes.delete(this.codes.keys().next().value as string);
     this.stats.signIns++;
@@ -120,8 +123,14 @@ export class SandboxOAuth {
 
   issueRefresh(clientId: string, userId: string, family: string): string {
     const token = randomBytes(32).toString('base64url');
+    this.remember(token);
     this.refreshTokens.set(token, { clientId, userId, family, expiresAt: Date.now() + this.options.refreshTokenTtlSeconds * 1000 });
     return token;
+  }
+
+  remember(secret: string): void {
+    this.issued.push(secret);
+    if (this.issued.length > 10_000) this.issued.shift();
   }
 
   useRefresh(token: string): RefreshRecord | undefined {

@@ -218,6 +218,7 @@ export class SandboxServer {
   /** Issue a bearer token that expires after the configured lifetime. */
   issueToken(token: string, holder: Omit<SandboxToken, 'expiresAt'> = { kind: 'client', clientId: '' }): void {
     this.tokens.set(token, { ...holder, expiresAt: Date.now() + this.options.tokenTtlSeconds * 1000 });
+    this.oauth.remember(token);
     if (this.tokens.size > 50_000) this.tokens.delete(this.tokens.keys().next().value as string);
   }
 
