@@ -42,6 +42,8 @@ export interface UserTokensOptions {
 export class UserTokens implements AccessTokenSource {
   private access: { token: string; expiresAt: number } | null = null;
   private inflight: Promise<string> | null = null;
+  /** The access token last refused with a 401: never adopted again from a shared record. */
+  private rejectedAccess: string | null = null;
   /** The refresh token the platform refused; it is never sent again. */
   private refused: string | null = null;
   private known: SignInState = 'signed-out';
@@ -90,6 +92,7 @@ export class UserTokens implements AccessTokenSource {
   }
 
   invalidate(token: string): void {
+    this.rejectedAccess = token;
     if (this.access?.token === token) this.access = null;
   }
 
@@ -128,7 +131,7 @@ export class UserTokens implements AccessTokenSource {
     const now = this.opts.clock.now();
     const rec = await this.current();
     // Another instance (shared store) refreshed while this one waited: use its token.
-    if (rec?.accessToken && rec.accessExpiresAt && rec.accessExpiresAt > now && rec.accessToken !== stale) {
+    if (rec?.accessToken && rec.accessExpiresAt && rec.accessExpiresAt > now && rec.accessToken !== stale && rec.accessToken !== this.rejectedAccess) {
       this.access = { token: rec.accessToken, expiresAt: rec.accessExpiresAt };
       if (rec.user) this.lastUser = rec.user;
       this.refused = null;
