@@ -109,7 +109,7 @@ describe('Genesys authorization-code grant (signed-in user)', function () {
 
     it('refuses bad callbacks with a clear page and stores nothing: replayed state, unknown state, other browser, foreign code, cancel', async function () {
       await loadSendFlow(queueFlow(sandbox.url), { acct: CREDS });
-      const status = () => helper.request().get('/agentless-sms/accounts/acct/sign-in').then((r) => r.body.state);
+      const status = () => helper.request().get('/agentless-sms/accounts/acct/sign-in').then((r: { body: { state: string } }) => r.body.state);
 
       const cancelled = await signIn(sandbox.url, { tamper: (u) => (u.search = `?error=access_denied&state=${u.searchParams.get('state')}`) });
       cancelled.callback!.status.should.equal(400);
