@@ -26,11 +26,7 @@ export function grantMismatch(provider: ProviderName, grant: GenesysGrant | unde
     );
   }
   if (mode !== 'queue' && g === 'authorization-code') {
-    return new SmsError(
-      'grant_mismatch',
-      'agentless sending uses the client-credentials grant: choose an account with sign-in "Client credentials", or set this sender to queue mode',
-      { provider },
-    );
+    return new SmsError('grant_mismatch', 'agentless sending uses the client-credentials grant: choose an account with sign-in "Client credentials", or set this sender to queue mode', { provider });
   }
   return null;
 }

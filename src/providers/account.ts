@@ -8,8 +8,8 @@ import type { Logger } from '../util/logger';
 import { createProvider, ProviderHandle, SandboxSettings } from './factory';
 import type { AccountCredentials, AccountSettings, Provider, RequestBudget, StatusResult } from './types';
 import { PollScheduler } from '../status/poll-scheduler';
-import { OptOutStore, type OptOutList } from '../compliance/opt-out-store';
-import type { Coordination } from '../coordination/coordination';
+import type { OptOutList } from '../compliance/opt-out-store';
+import { LocalCoordination, type Coordination } from '../coordination/coordination';
 import { UserTokens, type SignInState } from '../auth/user-tokens';
 import type { SignedInUser, TokenStore } from '../auth/token-vault';
 import { usesGenesysAuth } from '../auth/grant-rules';
@@ -27,15 +27,22 @@ export class AccountRuntime {
   private handle: Promise<ProviderHandle> | null = null;
   private poller: PollScheduler | null = null;
   private closed = false;
+  /** How this account's instances coordinate; it hands out the stores of the account and its users. */
+  readonly coordination: Coordination;
+  /** A coordination made here (none was given) is closed with the account. */
+  private readonly ownsCoordination: boolean;
   /** Present for a Genesys (or sandbox) account with grant `authorization-code`. */
   readonly userTokens: UserTokens | null = null;
 
+  /** `coordination` absent: local stores in memory (tests and tools that build a runtime directly). */
   constructor(
     readonly settings: AccountSettings & SandboxSettings,
     private readonly credentials: AccountCredentials,
     readonly budget: RequestBudget,
-    private readonly deps: { clock: Clock; logger: Logger; optOutFile?: string | null; coordination?: Coordination; auth?: AccountAuthDeps },
+    private readonly deps: { clock: Clock; logger: Logger; coordination?: Coordination; auth?: AccountAuthDeps },
   ) {
+    this.ownsCoordination = !deps.coordination;
+    this.coordination = deps.coordination ?? new LocalCoordination({ requestsPerMinute: 0 }, { clock: deps.clock, accountId: 'account' });
     if (settings.grant === 'authorization-code' && usesGenesysAuth(settings.provider) && deps.auth) {
       this.userTokens = new UserTokens({
         // Late-bound: the login service is the provider's (the in-process sandbox's URL is known once it runs).
@@ -120,11 +127,6 @@ export class AccountRuntime {
 
   private optOuts: Promise<OptOutList> | null = null;
 
-  /** How this account's instances coordinate (absent: local, as before coordination existed). */
-  get coordination(): Coordination | undefined {
-    return this.deps.coordination;
-  }
-
   /**
    * The tenant's opt-out list (compliance), opened on first use; every sender and webhook receiver of
    * the account shares it. A failed open is retried on the next call.
@@ -132,7 +134,7 @@ export class AccountRuntime {
   optOutStore(): Promise<OptOutList> {
     if (!this.optOuts) {
       if (this.closed) return Promise.reject(new SmsError('closed', 'the account is being closed (redeploy or shutdown)'));
-      this.optOuts = this.deps.coordination?.optOutStore() ?? OptOutStore.open(this.deps.optOutFile ?? null, { clock: this.deps.clock });
+      this.optOuts = this.coordination.optOutStore();
       this.optOuts.catch(() => {
         this.optOuts = null;
       });
@@ -145,6 +147,7 @@ export class AccountRuntime {
     this.poller?.close();
     // Closed but kept: a sender closing at the same time can still read the list (writes are refused).
     await this.optOuts?.then((s) => s.close()).catch(() => {});
+    if (this.ownsCoordination) await this.coordination.close().catch(() => {});
     const h = this.handle;
     this.handle = null;
     if (!h) return;

@@ -9,22 +9,12 @@ import { SmsError } from '../util/errors';
 import { TokenCache } from '../auth/token-cache';
 import type { AccessTokenSource } from '../auth/user-tokens';
 import { GenesysLogin, fetchSignedInUser } from './genesys-oauth';
-import { HttpClient, HttpResponse, pickErrorDetails } from './http-client';
+import { HttpClient, HttpResponse, errorForStatus, pickErrorDetails, trimSlash } from './http-client';
+import { readBody } from './body';
 import { DEFAULT_GENESYS_REGION } from './genesys-regions';
 import { isFinalStatus, normalizeGenesysStatus } from './genesys-status';
 import type { Clock } from '../util/clock';
-import type {
-  AccountCredentials,
-  AccountSettings,
-  ConnectionCheck,
-  OutboundMessage,
-  Provider,
-  ProviderCapabilities,
-  ProviderDeps,
-  ProviderName,
-  SendResult,
-  StatusResult,
-} from './types';
+import type { AccountCredentials, AccountSettings, ConnectionCheck, OutboundMessage, Provider, ProviderCapabilities, ProviderDeps, ProviderName, SendResult, StatusResult } from './types';
 
 export const GENESYS_CAPABILITIES: ProviderCapabilities = {
   status: true,
@@ -40,10 +30,6 @@ const QUEUE_PEER_WAIT_MS = 500;
 /** "This request requires a user context. Client credentials cannot be used..." and its converse. */
 export function isWrongGrantAnswer(message: string): boolean {
   return /requires a user context|client credentials cannot be used|client credentials grant only/i.test(message);
-}
-
-function trimSlash(url: string): string {
-  return url.replace(/\/+$/, '');
 }
 
 /** API and login origins of an account: the region's, or the overrides. */
@@ -121,17 +107,18 @@ export class GenesysCloudProvider implements Provider {
 
     const res = await this.api('POST', '/api/v2/conversations/messages/agentless', body);
     if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
-    const data = (res.data ?? {}) as Record<string, unknown>;
-    if (typeof data.id !== 'string') {
+    const data = readBody(res.data);
+    const id = data.string('id');
+    if (id === undefined) {
       // Accepted but unreadable: the SMS may be on its way, so this must not be treated as "not sent".
       throw new SmsError('ambiguous_send', 'Genesys Cloud accepted the request but returned no message id', { httpStatus: res.status, sent: 'yes', provider: this.name });
     }
     return {
-      id: data.id,
-      conversationId: typeof data.conversationId === 'string' ? data.conversationId : undefined,
+      id,
+      conversationId: data.string('conversationId'),
       status: 'queued',
       providerStatus: 'queued',
-      timestamp: typeof data.timestamp === 'string' ? data.timestamp : undefined,
+      timestamp: data.string('timestamp'),
     };
   }
 
@@ -153,19 +140,17 @@ export class GenesysCloudProvider implements Provider {
       if (message.externalContactId !== undefined) body.externalContactId = message.externalContactId;
       const res = await this.api('POST', '/api/v2/conversations/messages', body);
       if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
-      const data = (res.data ?? {}) as Record<string, unknown>;
-      if (typeof data.id !== 'string' || !data.id) {
+      const created = readBody(res.data).text('id');
+      if (created === undefined) {
         throw new SmsError('ambiguous_send', 'Genesys Cloud created the conversation but returned no id', { httpStatus: res.status, sent: 'maybe', provider: this.name });
       }
-      conversationId = data.id;
+      conversationId = created;
       this.rememberConversation(key, conversationId);
     }
     const communicationId = await this.findCustomerCommunication(conversationId);
-    const res = await this.api(
-      'POST',
-      `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}/communications/${encodeURIComponent(communicationId)}/messages`,
-      { textBody: message.text },
-    );
+    const res = await this.api('POST', `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}/communications/${encodeURIComponent(communicationId)}/messages`, {
+      textBody: message.text,
+    });
     if (res.status < 200 || res.status >= 300) {
       const err = this.errorFrom(res);
       // A conversation that is gone cannot be continued: the next attempt creates a new one.
@@ -173,18 +158,24 @@ export class GenesysCloudProvider implements Provider {
       throw err;
     }
     this.openConversations.delete(key);
-    const data = (res.data ?? {}) as Record<string, unknown>;
-    if (typeof data.id !== 'string' || !data.id) {
-      throw new SmsError('ambiguous_send', 'Genesys Cloud accepted the text but returned no message id', { httpStatus: res.status, sent: 'yes', provider: this.name, details: { conversationId, communicationId } });
+    const data = readBody(res.data);
+    const messageId = data.text('id');
+    if (messageId === undefined) {
+      throw new SmsError('ambiguous_send', 'Genesys Cloud accepted the text but returned no message id', {
+        httpStatus: res.status,
+        sent: 'yes',
+        provider: this.name,
+        details: { conversationId, communicationId },
+      });
     }
-    const providerStatus = typeof data.status === 'string' ? data.status : 'queued';
+    const providerStatus = data.string('status') ?? 'queued';
     return {
-      id: data.id,
+      id: messageId,
       conversationId,
       communicationId,
       status: normalizeGenesysStatus(providerStatus) ?? 'queued',
       providerStatus,
-      timestamp: typeof data.timestamp === 'string' ? data.timestamp : undefined,
+      timestamp: data.string('timestamp'),
     };
   }
 
@@ -193,10 +184,11 @@ export class GenesysCloudProvider implements Provider {
     for (let attempt = 0; ; attempt++) {
       const res = await this.api('GET', `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}`);
       if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
-      const data = (res.data ?? {}) as Record<string, unknown>;
-      const participants = Array.isArray(data.participants) ? (data.participants as Record<string, unknown>[]) : [];
-      const customer = participants.find((p) => p && typeof p === 'object' && p.purpose === 'customer' && typeof p.peer === 'string' && p.peer);
-      if (customer) return customer.peer as string;
+      const customer = readBody(res.data)
+        .objects('participants')
+        .find((p) => p.value('purpose') === 'customer' && p.text('peer') !== undefined);
+      const peer = customer?.text('peer');
+      if (peer !== undefined) return peer;
       if (attempt >= QUEUE_PEER_ATTEMPTS - 1) {
         throw new SmsError('provider_unavailable', `Genesys Cloud conversation ${conversationId} has no customer communication yet`, {
           retryable: true,
@@ -218,17 +210,17 @@ export class GenesysCloudProvider implements Provider {
   async getStatus(id: string): Promise<StatusResult> {
     const res = await this.api('GET', `/api/v2/conversations/messages/${encodeURIComponent(id)}/details`);
     if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
-    const data = (res.data ?? {}) as Record<string, unknown>;
-    const providerStatus = typeof data.status === 'string' ? data.status : 'unknown';
+    const data = readBody(res.data);
+    const providerStatus = data.string('status') ?? 'unknown';
     const status = normalizeGenesysStatus(providerStatus) ?? 'queued';
     return {
-      id: typeof data.id === 'string' ? data.id : id,
-      conversationId: typeof data.conversationId === 'string' ? data.conversationId : undefined,
+      id: data.string('id') ?? id,
+      conversationId: data.string('conversationId'),
       status,
       providerStatus,
       final: isFinalStatus(status),
-      reasons: Array.isArray(data.normalizedReceipts) ? data.normalizedReceipts : undefined,
-      timestamp: typeof data.timestamp === 'string' ? data.timestamp : undefined,
+      reasons: data.array('normalizedReceipts'),
+      timestamp: data.string('timestamp'),
     };
   }
 
@@ -248,34 +240,19 @@ export class GenesysCloudProvider implements Provider {
 
   /** Map a Genesys error answer to the package's stable codes. */
   protected errorFrom(res: HttpResponse): SmsError {
-    const body = (res.data ?? {}) as Record<string, unknown>;
-    const gcode = typeof body.code === 'string' ? body.code : '';
-    const gmsg = typeof body.message === 'string' ? body.message : `HTTP ${res.status}`;
-    const opts = { httpStatus: res.status, provider: this.name, details: pickErrorDetails(res.data) };
-    const text = `Genesys Cloud: ${gmsg}`;
-    switch (true) {
-      // The platform's answer to a token of the wrong kind (client credentials on a user-only resource).
-      case res.status === 400 && isWrongGrantAnswer(gmsg):
-        return new SmsError('grant_mismatch', `${text} (this sender needs ${this.userGrant ? 'an account with client credentials' : 'an account with a signed-in user: grant "authorization code"'})`, opts);
-      case res.status === 400 && /active conversation|conversation.*(active|exists)|already.*conversation/i.test(gmsg + ' ' + gcode):
-        return new SmsError('conversation_active', text, opts);
-      case res.status === 400:
-        return new SmsError('provider_rejected', text, opts);
-      case res.status === 401:
-        return new SmsError('auth_failed', text, opts);
-      case res.status === 403:
-        return new SmsError('forbidden', text, opts);
-      case res.status === 404:
-        return new SmsError('not_found', text, opts);
-      case res.status === 413:
-        return new SmsError('payload_too_large', text, opts);
-      case res.status === 502 || res.status === 503 || res.status === 504:
-        return new SmsError('provider_unavailable', text, { ...opts, retryable: true });
-      case res.status >= 500:
-        return new SmsError('provider_unavailable', text, opts);
-      default:
-        return new SmsError('provider_rejected', text, opts);
-    }
+    const body = readBody(res.data);
+    const gcode = body.string('code') ?? '';
+    const gmsg = body.string('message') ?? `HTTP ${res.status}`;
+    const active = res.status === 400 && /active conversation|conversation.*(active|exists)|already.*conversation/i.test(gmsg + ' ' + gcode);
+    // The platform's answer to a token of the wrong kind (client credentials on a user-only resource).
+    const wrongGrant = res.status === 400 && isWrongGrantAnswer(gmsg);
+    const hint = this.userGrant ? 'this sender needs an account with client credentials' : 'this sender needs an account with a signed-in user: grant "authorization code"';
+    return errorForStatus(res.status, {
+      provider: this.name,
+      text: `Genesys Cloud: ${gmsg}${wrongGrant ? ` (${hint})` : ''}`,
+      details: pickErrorDetails(res.data),
+      code: wrongGrant ? 'grant_mismatch' : active ? 'conversation_active' : undefined,
+    });
   }
 
   async close(): Promise<void> {

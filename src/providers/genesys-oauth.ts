@@ -32,8 +32,10 @@ export interface GenesysUser {
 /** `msg.error.details.reason` of an auth_failed that only signing in again can fix. */
 export const SIGN_IN_REQUIRED = 'sign-in-required';
 
+/** For an SmsError or its `msg.error` form. */
 export function isSignInRequired(err: unknown): boolean {
-  return err instanceof SmsError && err.code === 'auth_failed' && (err.details as { reason?: string } | undefined)?.reason === SIGN_IN_REQUIRED;
+  const e = err as { code?: unknown; details?: { reason?: unknown } } | null;
+  return !!e && typeof e === 'object' && e.code === 'auth_failed' && e.details?.reason === SIGN_IN_REQUIRED;
 }
 
 export function signInRequired(message: string, provider: ProviderName, httpStatus?: number, oauthError?: string): SmsError {
@@ -92,7 +94,8 @@ export class GenesysLogin {
       });
     } catch (err) {
       // Whatever happened to the token request, the message itself was not written: safe to retry it.
-      if (err instanceof SmsError) throw new SmsError(err.code, err.message, { retryable: err.retryable, provider: this.provider, sent: 'no', httpStatus: err.httpStatus, retryAfterMs: err.retryAfterMs });
+      if (err instanceof SmsError)
+        throw new SmsError(err.code, err.message, { retryable: err.retryable, provider: this.provider, sent: 'no', httpStatus: err.httpStatus, retryAfterMs: err.retryAfterMs });
       throw err;
     }
     const body = (res.data && typeof res.data === 'object' ? res.data : {}) as Record<string, unknown>;

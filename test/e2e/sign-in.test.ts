@@ -22,9 +22,35 @@ describe('editor: sign in a Genesys Cloud user from the account dialog', functio
     await session.start();
     await session.red.deploy([
       { id: 'tab1', type: 'tab', label: 'Queue' },
-      { id: 'acct', type: 'agentless-account', name: 'Genesys (signed-in user)', provider: 'genesys-cloud', region: 'mypurecloud.com', grant: 'authorization-code', apiBaseUrl: url, authBaseUrl: url, credentials: CREDS },
+      {
+        id: 'acct',
+        type: 'agentless-account',
+        name: 'Genesys (signed-in user)',
+        provider: 'genesys-cloud',
+        region: 'mypurecloud.com',
+        grant: 'authorization-code',
+        apiBaseUrl: url,
+        authBaseUrl: url,
+        credentials: CREDS,
+      },
       { id: 'sender', type: 'agentless-sender', name: 'Support queue', account: 'acct', fromAddress: '', mode: 'queue', queueId: QUEUE, ratePerSecond: 5, burst: 1, queueLimit: 100 },
-      { id: 'inj', z: 'tab1', type: 'inject', name: 'text', props: [{ p: 'payload' }, { p: 'to', v: '+12025550123', vt: 'str' }], payload: 'Signed in from the editor', payloadType: 'str', repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 120, y: 80, wires: [['send']] },
+      {
+        id: 'inj',
+        z: 'tab1',
+        type: 'inject',
+        name: 'text',
+        props: [{ p: 'payload' }, { p: 'to', v: '+12025550123', vt: 'str' }],
+        payload: 'Signed in from the editor',
+        payloadType: 'str',
+        repeat: '',
+        crontab: '',
+        once: false,
+        onceDelay: 0.1,
+        topic: '',
+        x: 120,
+        y: 80,
+        wires: [['send']],
+      },
       { id: 'send', z: 'tab1', type: 'agentless-send-sms', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', x: 320, y: 80, wires: [['dbg'], ['dbg']] },
       { id: 'dbg', z: 'tab1', type: 'debug', name: 'out', active: true, tosidebar: true, complete: 'true', targetType: 'full', x: 520, y: 80, wires: [] },
     ]);
@@ -55,7 +81,9 @@ describe('editor: sign in a Genesys Cloud user from the account dialog', functio
     await page.waitForFunction(() => /Signed in as Sam Sandbox/.test(document.querySelector('#agentless-account-sign-in-result')?.textContent ?? ''), undefined, { timeout: 15_000 });
     await session.shot('sign-in-3-signed-in');
     // The browser holds no token: not in the form, not in the editor's node.
-    const inBrowser = await page.evaluate(() => JSON.stringify({ v: (document.querySelector('#node-config-input-refreshToken') as HTMLInputElement).value, n: (window as any).RED.nodes.node('acct').credentials ?? null }));
+    const inBrowser = await page.evaluate(() =>
+      JSON.stringify({ v: (document.querySelector('#node-config-input-refreshToken') as HTMLInputElement).value, n: (window as any).RED.nodes.node('acct').credentials ?? null }),
+    );
     for (const t of sandbox.oauth.issued) assert.ok(!inBrowser.includes(t), 'a token reached the browser');
 
     // Save the dialog with a change (so the account is redeployed), deploy with the button, send.

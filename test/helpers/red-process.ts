@@ -9,6 +9,7 @@ import http from 'http';
 import os from 'os';
 import path from 'path';
 import type { AddressInfo } from 'net';
+import { assertFreshBuild } from './built';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -64,6 +65,7 @@ export class RedProcess {
 
   /** `settings` is merged over the defaults below (top-level keys replace). */
   constructor(prefix = 'agentless-red-', settings: Record<string, unknown> = {}) {
+    assertFreshBuild();
     this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     fs.writeFileSync(
       path.join(this.userDir, 'settings.js'),

@@ -46,15 +46,15 @@ describe('auth: token vault', function () {
     const back = (await store.read())!;
     back.refreshToken.should.equal('refresh-secret-1');
     (back.accessToken === undefined).should.be.true('access tokens are not written to disk');
-    (await new FileTokenStore(file, new TokenCipher('secret-a', 'acct.2')).read() === null).should.be.true();
-    (await new FileTokenStore(file, new TokenCipher('secret-b', 'acct.1')).read() === null).should.be.true();
+    ((await new FileTokenStore(file, new TokenCipher('secret-a', 'acct.2')).read()) === null).should.be.true();
+    ((await new FileTokenStore(file, new TokenCipher('secret-b', 'acct.1')).read()) === null).should.be.true();
     fs.writeFileSync(file, text.slice(0, text.length - 10) + 'AAAAAAAA"}');
-    (await store.read() === null).should.be.true();
+    ((await store.read()) === null).should.be.true();
     fs.writeFileSync(file, 'not json');
-    (await store.read() === null).should.be.true();
+    ((await store.read()) === null).should.be.true();
   });
 
-  it('finds Node-RED\'s key: credentialSecret, else the generated one, none when encryption is off', function () {
+  it("finds Node-RED's key: credentialSecret, else the generated one, none when encryption is off", function () {
     credentialSecretOf({ get: (k) => ({ credentialSecret: 'user-key' })[k] })!.should.equal('user-key');
     credentialSecretOf({ get: (k) => ({ _credentialSecret: 'system-key' })[k] })!.should.equal('system-key');
     (credentialSecretOf({ get: (k) => ({ credentialSecret: false, _credentialSecret: 'x' })[k] }) === null).should.be.true();
@@ -132,7 +132,9 @@ describe('auth: user tokens', function () {
 
   it('no refresh token at all: sign-in-required without a request', async function () {
     const login = rotatingLogin();
-    const e = await tokens(new MemoryTokenStore(), undefined, login.refresh).get().catch((x) => x);
+    const e = await tokens(new MemoryTokenStore(), undefined, login.refresh)
+      .get()
+      .catch((x) => x);
     e.details.reason.should.equal('sign-in-required');
     login.calls.should.be.empty();
   });
@@ -142,7 +144,16 @@ describe('auth: sign-in sessions and inputs', function () {
   it('a state is single use, expires, and belongs to the browser that started it', function () {
     let now = 1000;
     const s = new SignInSessions({ now: () => now } as never, 60_000);
-    const req = { accountId: 'a', user: 'admin', provider: 'genesys-cloud' as const, authBase: 'http://x', apiBase: 'http://x', clientId: 'c', clientSecret: 's', redirectUri: 'http://e/agentless-sms/oauth/callback' };
+    const req = {
+      accountId: 'a',
+      user: 'admin',
+      provider: 'genesys-cloud' as const,
+      authBase: 'http://x',
+      apiBase: 'http://x',
+      clientId: 'c',
+      clientSecret: 's',
+      redirectUri: 'http://e/agentless-sms/oauth/callback',
+    };
     const a = s.start(req);
     s.take(a.state, 'wrong').should.eql({ ok: false, reason: 'browser' });
     s.take(a.state, a.binder).should.eql({ ok: false, reason: 'unknown' });
@@ -156,7 +167,7 @@ describe('auth: sign-in sessions and inputs', function () {
     s.take('x'.repeat(500), 'y').should.eql({ ok: false, reason: 'unknown' });
   });
 
-  it('accepts only this package\'s callback as redirect URI, and only plausible refresh tokens', function () {
+  it("accepts only this package's callback as redirect URI, and only plausible refresh tokens", function () {
     checkRedirectUri('http://127.0.0.1:1880/agentless-sms/oauth/callback')!.should.be.a.String();
     checkRedirectUri('https://h/admin/agentless-sms/oauth/callback')!.should.be.a.String();
     for (const bad of ['https://evil/steal', 'javascript:x//agentless-sms/oauth/callback', 'http://h/agentless-sms/oauth/callback?x=1', 'http://u:p@h/agentless-sms/oauth/callback', 42, '']) {

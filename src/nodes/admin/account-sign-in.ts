@@ -11,14 +11,14 @@
  */
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
-import { SignInSessions } from '../auth/sign-in-sessions';
-import { checkRedirectUri, completeSignIn, credentialSecretOf, signInUrl } from '../auth/sign-in';
-import { accountTokenStore } from '../auth/account-token-store';
-import { extendChain } from '../auth/token-vault';
-import { genesysBases } from '../providers/genesys-cloud';
-import { DEFAULT_GENESYS_REGION } from '../providers/genesys-regions';
-import { systemClock } from '../util/clock';
-import type { AccountNode, AccountNodeCredentials } from './types';
+import { SignInSessions } from '../../auth/sign-in-sessions';
+import { checkRedirectUri, completeSignIn, credentialSecretOf, signInUrl } from '../../auth/sign-in';
+import { accountTokenStore } from '../../auth/account-token-store';
+import { extendChain } from '../../auth/token-vault';
+import { genesysBases } from '../../providers/genesys-cloud';
+import { DEFAULT_GENESYS_REGION } from '../../providers/genesys-regions';
+import { systemClock } from '../../util/clock';
+import type { AccountNode, AccountNodeCredentials } from '../kit/types';
 
 const routedApps = new WeakSet<object>();
 let currentRED: NodeAPI | null = null;
