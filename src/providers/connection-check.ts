@@ -24,9 +24,26 @@ function scrub(text: string, secrets: (string | undefined)[]): string {
   return out;
 }
 
-export async function checkConnection(form: Record<string, unknown>, stored: AccountCredentials | undefined): Promise<{ ok: boolean; message: string }> {
+/**
+ * `live`: the deployed account's provider, for a signed-in (authorization-code) account: its check uses
+ * the stored refresh token (which the form never holds) and names the signed-in user.
+ */
+export async function checkConnection(
+  form: Record<string, unknown>,
+  stored: AccountCredentials | undefined,
+  live?: () => Promise<{ testConnection(): Promise<{ ok: boolean; message: string }> }>,
+): Promise<{ ok: boolean; message: string }> {
   const provider = str(form.provider) as ProviderName;
   if (!(PROVIDERS as readonly string[]).includes(provider)) return { ok: false, message: 'choose a platform first' };
+  if (str(form.grant) === 'authorization-code' && (provider === 'genesys-cloud' || provider === 'sandbox')) {
+    if (!live) return { ok: false, message: 'deploy the account and sign in first: a signed-in account is checked with its stored sign-in' };
+    try {
+      const r = await (await live()).testConnection();
+      return { ok: r.ok, message: scrub(r.message, [stored?.clientSecret, stored?.refreshToken]) };
+    } catch (err) {
+      return { ok: false, message: scrub(err instanceof Error ? err.message : String(err), [stored?.clientSecret, stored?.refreshToken]) };
+    }
+  }
   if (provider === 'sandbox') return { ok: true, message: 'the sandbox needs no credentials; it starts on deploy' };
   const given = (form.credentials && typeof form.credentials === 'object' ? form.credentials : {}) as Record<string, unknown>;
   const creds: AccountCredentials = {};

@@ -96,6 +96,13 @@ describe('Genesys authorization-code grant (signed-in user)', function () {
       const who = await helper.request().get('/agentless-sms/accounts/acct/sign-in').expect(200);
       who.body.should.eql({ deployed: true, state: 'signed-in', user: SAM });
 
+      // Test connection checks the signed-in account with its stored sign-in and names the user.
+      const check = await helper.request().post('/agentless-sms/accounts/test').send({ id: 'acct', provider: 'genesys-cloud', grant: 'authorization-code', credentials: {} }).expect(200);
+      check.body.should.eql({ ok: true, message: `signed in as ${SAM}` });
+      const undeployed = await helper.request().post('/agentless-sms/accounts/test').send({ id: 'other', provider: 'genesys-cloud', grant: 'authorization-code' }).expect(200);
+      undeployed.body.ok.should.be.false();
+      undeployed.body.message.should.match(/sign in first/);
+
       send.receive({ to: '+12025550123', payload: 'after sign-in' });
       const [m] = await ok.wait(1);
       m.sms.communicationId.should.be.a.String();
@@ -103,7 +110,7 @@ describe('Genesys authorization-code grant (signed-in user)', function () {
       sandbox.server.oauth.stats.codeGrants.should.equal(1);
       // Nothing the runtime or the routes said carries a code, a token or the client secret.
       const secrets = [...sandbox.server.oauth.issued, CREDS.clientSecret];
-      const said = JSON.stringify([start.body, start.headers.location ?? '', callback!.text, who.body, ok.msgs, fail.msgs, statuses('send'), helper.log().args]);
+      const said = JSON.stringify([start.body, start.headers.location ?? '', callback!.text, who.body, check.body, ok.msgs, fail.msgs, statuses('send'), helper.log().args]);
       for (const s of secrets) said.includes(s).should.be.false();
     });
 

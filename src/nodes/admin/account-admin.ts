@@ -4,7 +4,7 @@
  */
 import type { NodeAPI } from 'node-red';
 import { checkConnection } from '../../providers/connection-check';
-import type { AccountCredentials } from '../kit/types';
+import type { AccountCredentials, AccountNode } from '../kit/types';
 
 const routedApps = new WeakSet<object>();
 /** The runtime API of the latest load, so a route registered by an earlier load reaches current nodes. */
@@ -19,7 +19,9 @@ export function registerAccountAdminRoutes(RED: NodeAPI): void {
     const body = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {};
     const id = typeof body.id === 'string' ? body.id.slice(0, 64) : '';
     const stored = id ? (red.nodes.getCredentials(id) as AccountCredentials | undefined) : undefined;
-    checkConnection(body, stored).then(
+    const runtime = id ? (red.nodes.getNode(id) as AccountNode | null)?.runtime : undefined;
+    const live = runtime?.userTokens ? () => runtime.genesys() : undefined;
+    checkConnection(body, stored, live).then(
       (r) => res.json(r),
       () => res.status(500).json({ ok: false, message: 'the check failed unexpectedly' }),
     );
