@@ -16,6 +16,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
 import path from 'path';
+import { storePath } from '../store/store-path';
 
 export interface SignedInUser {
   id: string;
@@ -109,8 +110,9 @@ export class LocalMutex {
   }
 }
 
+/** Beside the account's other files; a hostile node id cannot lead outside the user directory. */
 export function tokenVaultFile(userDir: string, accountId: string): string {
-  return path.join(userDir, 'agentless-sms', 'accounts', accountId.replace(/[^\w.-]/g, '_'), 'auth.vault');
+  return path.join(storePath(userDir, 'accounts', accountId), 'auth.vault');
 }
 
 /** The local vault: one encrypted file per account in the user directory. */
