@@ -3,6 +3,7 @@
  * credentials, and the API request budget every sender and status poll of the tenant draws from.
  * Settings are parsed in src/providers/account-config.ts; the runtime is src/providers/account.ts.
  */
+import { sentLogFile } from '../status/sent-messages';
 import type { NodeAPI } from 'node-red';
 import type { AccountDef, AccountNode, AccountNodeCredentials } from './kit/types';
 import { AccountRuntime } from '../providers/account';
@@ -38,7 +39,7 @@ export = function (RED: NodeAPI) {
       warn: (key) => this.warn(RED._(`agentless-account.warn.${key}`)),
       keepCredential: (refreshToken) => void RED.nodes.addCredentials(this.id, { ...((RED.nodes.getCredentials(this.id) ?? {}) as AccountNodeCredentials), refreshToken }),
     });
-    this.runtime = new AccountRuntime(parsed.settings, parsed.credentials, coordination.budget, { clock: systemClock, logger, coordination, ...(auth ? { auth } : {}) });
+    this.runtime = new AccountRuntime(parsed.settings, parsed.credentials, coordination.budget, { clock: systemClock, logger, coordination, sentLogFile: sentLogFile(userDir, this.id), ...(auth ? { auth } : {}) });
     void this.runtime.userTokens?.load().catch(() => undefined);
     if (parsed.settings.provider === 'sandbox') {
       this.runtime.sandboxUrl().then(

@@ -7,7 +7,10 @@
  *   GET  /sandbox/phone            the "sandbox phone": an HTML page of what it received
  *   GET  /sandbox/messages         the same as JSON
  *   GET  /sandbox/requests         every API request it answered (method, path, status, time)
- *   POST /sandbox/control          change behaviour at run time (rate, faults, timings, webhook)
+ *   POST /sandbox/control          change behaviour at run time (rate, faults, timings, webhook; `reply`
+ *                                  {from, text, to?}: the recipient texts back; `notifications`: drop
+ *                                  sockets, send socket_closing, expire channels, see genesys-notifications.ts)
+ *   ws   /channels/{id}            the notification channel websocket (connectUri of POST /api/v2/notifications/channels)
  *   GET  /sandbox/oauth            sign-in counters (codes, refreshes, refusals), never tokens
  *   POST /sandbox/reset            forget messages, requests and faults
  *   GET  /oauth/authorize          the Authorization Code sign-in page (src/sandbox/genesys-oauth.ts)
@@ -24,6 +27,7 @@ import { ccaiRoutes, CcaiTenant, defaultCcaiTenant } from './ccai-api';
 import { avaamoRoutes } from './avaamo-api';
 import { postEvent, WebhookTarget } from './webhook-sender';
 import { RULES_TEXT } from './rules';
+import { SandboxNotifications } from './genesys-notifications';
 
 export interface Fault {
   /** HTTP status to answer, or 0 to reset the connection without an answer. */
@@ -108,6 +112,8 @@ export class SandboxServer {
   ccaiChatSeq = 0;
   /** Genesys queue-based conversations by id. */
   readonly queueConversations = new Map<string, QueueConversation>();
+  /** Genesys notification channels, subscriptions and their websockets. */
+  readonly notifications: SandboxNotifications;
   readonly requests: RequestRecord[] = [];
   readonly tokens = new Map<string, SandboxToken>();
   /** The login service: codes, refresh tokens, sign-in page (src/sandbox/genesys-oauth.ts). */
@@ -138,8 +144,42 @@ export class SandboxServer {
     this.state.onStatus((m) => {
       if (this.options.webhook) postEvent(this.options.webhook, m, (r) => this.webhookResults.push(r));
     });
+    const urlOf = () => this.url;
+    this.notifications = new SandboxNotifications({
+      get url() {
+        return urlOf();
+      },
+      queueConversationOf: (id) => this.queueConversationOf(id),
+      message: (id) => this.state.get(id),
+    });
+    // After the conversation has recorded the message id (the first status is emitted while it is added).
+    this.state.onStatus((m) => {
+      if (m.request.mode === 'queue') setImmediate(() => this.notifications.onStatus(m));
+    });
     // One sandbox serves every platform, each on its own paths.
-    this.routes = [...oauthRoutes(), ...genesysRoutes(), ...ccaiRoutes(), ...avaamoRoutes()];
+    this.routes = [...oauthRoutes(), ...genesysRoutes(), ...ccaiRoutes(), ...avaamoRoutes(), ...this.notifications.routes()];
+  }
+
+  private queueConversationOf(messageId: string): QueueConversation | undefined {
+    for (const c of this.queueConversations.values()) if (c.messageIds.includes(messageId) || c.replyIds?.includes(messageId)) return c;
+    return undefined;
+  }
+
+  /**
+   * The recipient `from` texts back (sandbox control `reply`): posted to the webhook as `message.inbound`
+   * and, when it answers a queue conversation, published on its queue topic (listed as `received`).
+   */
+  reply(from: string, text: string, to?: string): { id: string; conversationId: string } {
+    const conv = [...this.queueConversations.values()].reverse().find((c) => c.toAddress === from && (!to || c.fromAddress === to));
+    const last = [...this.state.messages].reverse().find((m) => m.toAddress === from && m.direction !== 'inbound' && (!to || m.fromAddress === to));
+    const ourNumber = to ?? conv?.fromAddress ?? last?.fromAddress ?? '+12025550100';
+    const m = this.state.addInbound(from, ourNumber, text, conv?.id ?? last?.conversationId);
+    if (this.options.webhook) postEvent(this.options.webhook, m, (r) => this.webhookResults.push(r));
+    if (conv) {
+      (conv.replyIds ??= []).push(m.id);
+      this.notifications.publishConversation(conv);
+    }
+    return { id: m.id, conversationId: m.conversationId };
   }
 
   /** Add the routes of another simulated platform. */
@@ -157,6 +197,7 @@ export class SandboxServer {
       this.server!.once('error', reject);
       this.server!.listen(port, host, () => resolve());
     });
+    this.server.on('upgrade', (req, socket, head) => this.notifications.upgrade(req, socket, head));
     const addr = this.server.address() as AddressInfo;
     this.url = `http://${host}:${addr.port}`;
     return this.url;
@@ -164,6 +205,7 @@ export class SandboxServer {
 
   async stop(): Promise<void> {
     this.state.clear();
+    this.notifications.close();
     const s = this.server;
     this.server = null;
     if (!s) return;
@@ -179,6 +221,7 @@ export class SandboxServer {
     this.webhookResults.length = 0;
     this.peakInFlight = this.inFlight;
     this.queueConversations.clear();
+    this.notifications.reset();
     this.ccai = defaultCcaiTenant();
     this.ccaiChatSeq = 0;
     this.oauth.reset();
@@ -202,6 +245,11 @@ export class SandboxServer {
     if (body.clearFaults) this.faults = [];
     if (body.revokeTokens) this.tokens.clear();
     this.oauth.control(body, this.tokens);
+    if (body.notifications && typeof body.notifications === 'object') this.notifications.control(body.notifications as Record<string, unknown>);
+    if (body.reply && typeof body.reply === 'object') {
+      const r = body.reply as Record<string, unknown>;
+      if (typeof r.from === 'string' && typeof r.text === 'string') this.reply(r.from, r.text, typeof r.to === 'string' ? r.to : undefined);
+    }
     if (body.ccai && typeof body.ccai === 'object') {
       const c = body.ccai as Record<string, unknown>;
       if (typeof c.smsEnabled === 'boolean') this.ccai.smsEnabled = c.smsEnabled;

@@ -9,6 +9,7 @@ import { prepareSend } from './prepare';
 import { applyCompliance, parseOptCommand, runOptCommand } from './compliance';
 import { routeFailure, routeSendOutcome, type SendRouted } from './route';
 import { snapshotMsg } from './snapshot';
+import { acceptedRecord } from '../status/sent-messages';
 import { statusView, type StatusView } from './status';
 import type { SenderRuntime } from './sender';
 import type { SendJob, SendOutcome } from '../dispatch/dispatcher';
@@ -124,6 +125,9 @@ export class SendPipeline {
     // A message queued before a restart has no live msg any more: it leaves with its stored copy.
     const p = this.pending.get(job.id) ?? { msg: job.msg as FlowMsg, send: this.deps.sendRestored, done: () => {} };
     this.pending.delete(job.id);
+    // Remembered for replies (msg.sms.inReplyTo) and the notification channel's own-message filter.
+    const sender = this.deps.sender;
+    if (outcome.ok && sender?.kind === 'ready') sender.account.noteAccepted(acceptedRecord(job, outcome.result));
     this.finish(p, routeSendOutcome(job.msg.sms as Record<string, unknown> | undefined, outcome));
   }
 

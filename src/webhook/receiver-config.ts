@@ -11,9 +11,14 @@ import { openLocalEventStore } from '../coordination/local';
 import type { Logger } from '../util/logger';
 import type { Clock } from '../util/clock';
 import { clampedPositive } from '../util/settings';
+import { validQueueId } from '../notifications/queue-follower';
 
 /** The receiver's properties as a flow stores them. */
 export interface ReceiverNodeConfig {
+  /** `http` (default): POSTs to `path`; `genesys-notifications`: the account's Genesys notification channel. */
+  source?: 'http' | 'genesys-notifications';
+  /** `genesys-notifications`: the queue whose message conversations it follows. */
+  queueId?: string;
   path: string;
   auth: AuthMode;
   headerName?: string;
@@ -25,10 +30,12 @@ export interface ReceiverNodeConfig {
 }
 
 export type ParsedReceiver =
-  | { ok: false; reason: 'no-path' }
+  | { ok: false; reason: 'no-path' | 'no-queue' }
   | {
       ok: true;
       settings: ReceiverConfig;
+      /** Set for `source: "genesys-notifications"`: follow this queue on the account's channel, no route. */
+      channelQueueId?: string;
       /** A missing secret is the state of a freshly imported example, not a runtime fault. */
       noSecret: boolean;
     };
@@ -36,6 +43,17 @@ export type ParsedReceiver =
 const positive = (v: unknown, fallback: number, max: number) => clampedPositive(v, fallback, 0, max);
 
 export function parseReceiverConfig(config: ReceiverNodeConfig, secret: string | undefined): ParsedReceiver {
+  if (config.source === 'genesys-notifications') {
+    const queueId = String(config.queueId ?? '').trim();
+    if (!config.account || !validQueueId(queueId)) return { ok: false, reason: 'no-queue' };
+    return {
+      ok: true,
+      noSecret: false,
+      channelQueueId: queueId,
+      // Frames are not signed (the socket is ours): auth does not apply; depth and size bounds still do.
+      settings: { path: `genesys-notifications/${queueId}`, mode: 'none', maxDepth: Math.floor(positive(config.maxDepth, DEFAULT_MAX_DEPTH, 1000)) },
+    };
+  }
   const routePath = normalizeRoutePath(String(config.path ?? ''));
   if (!config.path || routePath === '/') return { ok: false, reason: 'no-path' };
   const mode: AuthMode = (AUTH_MODES as readonly string[]).includes(config.auth) ? config.auth : 'standard-webhooks';
@@ -68,7 +86,7 @@ export function receiverStatusView(s: ReceiverStats): { fill: 'yellow' | 'green'
   const bad = s.lastError && s.rejected + s.invalid > 0;
   return {
     fill: bad ? 'yellow' : 'green',
-    params: { delivered: s.delivered, failed: s.failed, other: s.other, invalid: s.invalid },
+    params: { delivered: s.delivered, failed: s.failed, other: s.other, invalid: s.invalid, replies: s.replies },
     ...(bad ? { lastError: s.lastError } : {}),
   };
 }

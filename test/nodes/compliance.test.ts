@@ -32,7 +32,7 @@ describe('compliance gates through send-sms', function () {
   function flow(sender: Record<string, unknown> = {}): Msg[] {
     return [
       ...sendFlow(account(), sender),
-      { id: 'rx', z: 'tab', type: 'agentless-webhook-receiver', name: '', path: '/sms/in', auth: 'standard-webhooks', account: 'acct', wires: [[], [], ['rxOther'], []] },
+      { id: 'rx', z: 'tab', type: 'agentless-webhook-receiver', name: '', path: '/sms/in', auth: 'standard-webhooks', account: 'acct', wires: [[], [], [], [], ['rxOther']] },
       { id: 'rxOther', z: 'tab', type: 'helper' },
     ];
   }
