@@ -10,7 +10,7 @@ export interface BenchConfig {
   parallel: boolean;
   rate: { points: { ratePerSecond: number; messages: number }[] };
   /** `concurrency`: requests in flight, for the sender and the client loop alike. */
-  throughput: { messages: number; concurrency: number };
+  throughput: { messages: number; concurrency: number; curve?: number[] };
   /** `burst`: a closed loop of `requests` signed events, `concurrency` at a time (the issue's 500-request check). */
   webhook: { rates: number[]; seconds: number; stalledRate: number; connections: number; duplicateShare: number; burst: { requests: number; concurrency: number } };
   storm: { ratePerSecond: number; leadSeconds: number; stormSeconds: number; retryAfterSeconds: number; tailSeconds: number };
@@ -25,7 +25,7 @@ export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     runs: Number(env.BENCH_RUNS ?? 3),
     parallel: false,
     rate: { points: [{ ratePerSecond: 20, messages: spec ? 2000 : 1000 }, { ratePerSecond: 100, messages: 2000 }] },
-    throughput: { messages: 1000, concurrency: 8 },
+    throughput: { messages: 1000, concurrency: 8, curve: [1, 2, 4, 8, 16] },
     webhook: { rates: [500, 1000, 2000], seconds: Number(env.BENCH_WEBHOOK_SECONDS ?? (spec ? 30 : 6)), stalledRate: 1000, connections: 50, duplicateShare: 0.05, burst: { requests: 500, concurrency: 10 } },
     storm: { ratePerSecond: 20, leadSeconds: 2, stormSeconds: 30, retryAfterSeconds: 5, tailSeconds: 8 },
     restart: { messages: 1000, ratePerSecond: 100, killAfter: 100, quietMs: 3000 },
@@ -39,7 +39,7 @@ export function smokeConfig(): BenchConfig {
     runs: 1,
     parallel: true,
     rate: { points: [{ ratePerSecond: 50, messages: 50 }] },
-    throughput: { messages: 50, concurrency: 4 },
+    throughput: { messages: 50, concurrency: 4, curve: [1, 4] },
     webhook: { rates: [200], seconds: 1, stalledRate: 200, connections: 10, duplicateShare: 0.05, burst: { requests: 50, concurrency: 5 } },
     storm: { ratePerSecond: 50, leadSeconds: 0.3, stormSeconds: 1, retryAfterSeconds: 1, tailSeconds: 0.5 },
     restart: { messages: 100, ratePerSecond: 100, killAfter: 10, quietMs: 1000 },

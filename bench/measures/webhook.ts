@@ -36,7 +36,7 @@ interface Prepared {
 }
 
 /** Request factory: fresh signed events, with `dupShare` of them repeating a recent one verbatim. */
-function eventSource(run: string, dupShare: number) {
+export function eventSource(run: string, dupShare: number) {
   let seq = 0;
   const recent: Prepared[] = [];
   return (): Prepared => {
@@ -51,7 +51,7 @@ function eventSource(run: string, dupShare: number) {
   };
 }
 
-function load(url: string, rate: number, seconds: number, connections: number, next: () => Prepared): Promise<autocannon.Result> {
+export function load(url: string, rate: number, seconds: number, connections: number, next: () => Prepared): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(
       {

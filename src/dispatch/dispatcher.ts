@@ -87,6 +87,8 @@ interface Run {
   job: SendJob;
   /** Set while a provider request is in progress. */
   request: Promise<unknown> | null;
+  /** The outcome is known (its record may still be on its way to disk): the slot is free. */
+  settled?: boolean;
   done: Promise<void>;
   /** When the gate last released the job after holding it: the deadline counts from there. */
   releasedAt?: number;
@@ -297,11 +299,15 @@ export class Dispatcher {
   private pump(): void {
     if (!this.ready || this.closing) return;
     const max = Math.max(1, this.opts.maxInFlight ?? 1);
+    let active = 0;
+    for (const r of this.runs.values()) if (!r.settled) active++;
+    if (active >= max) return;
     for (const e of this.queue.all()) {
-      if (this.runs.size >= max) break;
+      if (active >= max) break;
       if (e.outcome || this.runs.has(e.job.id)) continue;
       const run: Run = { job: e.job, request: null, done: Promise.resolve() };
       this.runs.set(e.job.id, run);
+      active++;
       run.done = this.runJob(run)
         .catch((err) => this.opts.logger.error(`dispatch: unexpected error: ${(err as Error).message}`))
         .finally(() => {
@@ -362,8 +368,10 @@ export class Dispatcher {
         this.breaker.onSuccess();
         this.shared?.onResponse();
         const outcome: SendOutcome = { ok: true, result: result!, attempts: job.attempts };
-        if (job.idempotencyKey) await this.idem.put(job.idempotencyKey, result!).catch((err) => this.storeFailed(err));
-        return this.finish(job, outcome);
+        // The key and the result are written side by side (two files, two commits at once); the
+        // outcome leaves only when both are on disk.
+        const keyWritten = job.idempotencyKey ? this.idem.put(job.idempotencyKey, result!).catch((err) => this.storeFailed(err)) : undefined;
+        return this.finish(job, outcome, keyWritten);
       }
 
       last = error;
@@ -532,25 +540,37 @@ export class Dispatcher {
   }
 
   /** Count and record a final outcome, then deliver it once durable (or hold it for its node). */
-  private finish(job: SendJob, outcome: SendOutcome): Promise<void> {
+  private finish(job: SendJob, outcome: SendOutcome, alsoWritten?: Promise<void>): Promise<void> {
     if (outcome.ok) this.sent++;
     else {
       this.failed++;
       this.lastError = `${outcome.error.code}: ${outcome.error.message}`;
     }
-    return this.recordOutcome(job, outcome);
+    return this.recordOutcome(job, outcome, alsoWritten);
   }
 
   /**
    * The result record is written before delivery: a crash after it re-delivers the same outcome
    * on restart instead of losing it (or reporting a sent message as ambiguous).
+   *
+   * The slot is freed as soon as the result record is issued, not when it is on disk: the next job's
+   * start record joins the same group commit, so one fsync covers "N finished" and "N+1 starts" and
+   * strict order (1 in flight) costs one disk round trip per message, not two. N+1's request still
+   * waits for its own start record, and N's outcome for its result record.
    */
-  private async recordOutcome(job: SendJob, outcome: SendOutcome): Promise<void> {
+  private async recordOutcome(job: SendJob, outcome: SendOutcome, alsoWritten?: Promise<void>): Promise<void> {
     this.outcomes.set(job.id, outcome);
     this.writing.add(job.id);
     this.hold(job);
+    const written = this.queue.markResult(job.id, storeOutcome(outcome));
+    const run = this.runs.get(job.id);
+    if (run && !run.settled) {
+      run.settled = true;
+      this.pump();
+    }
     try {
-      await this.queue.markResult(job.id, storeOutcome(outcome));
+      await written;
+      if (alsoWritten) await alsoWritten;
     } catch (err) {
       // Still delivered: the flow gets its answer even when the disk is gone.
       this.storeFailed(err);

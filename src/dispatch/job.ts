@@ -69,8 +69,14 @@ export function loadOutcome(s: StoredOutcome): SendOutcome {
  * response, a socket); only what JSON can hold can outlive a restart.
  */
 export function toStorable(value: unknown): unknown {
+  const text = storableJson(value);
+  return text === undefined ? null : JSON.parse(text);
+}
+
+/** The JSON text `toStorable` parses: what the store writes, serialized once. */
+export function storableJson(value: unknown): string | undefined {
   const seen = new WeakSet<object>();
-  const text = JSON.stringify(value, (_k, v: unknown) => {
+  return JSON.stringify(value, (_k, v: unknown) => {
     if (typeof v === 'bigint') return v.toString();
     if (typeof v === 'function' || typeof v === 'symbol') return undefined;
     if (v && typeof v === 'object') {
@@ -79,5 +85,4 @@ export function toStorable(value: unknown): unknown {
     }
     return v;
   });
-  return text === undefined ? null : JSON.parse(text);
 }

@@ -9,13 +9,18 @@
  *
  * Every file-system failure reaches the caller as SmsError('store_unavailable'); a failed write
  * may leave a torn line, so the next write first rewrites the whole file from memory.
+ *
+ * Writes are group-committed by the log: records issued in the same tick share one write and one
+ * fdatasync. `done` records are not urgent (a crash before one is on disk re-delivers the stored
+ * outcome, as it always could between delivery and that write), so they wait for the next urgent
+ * write, or at most DONE_DELAY_MS, instead of costing an fsync of their own.
  */
 import path from 'path';
 import { AppendLog } from '../store/append-log';
 import { SmsError } from '../util/errors';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
-import { toStorable, type SendJob, type StoredOutcome } from './job';
+import { storableJson, toStorable, type SendJob, type StoredOutcome } from './job';
 
 export type QueueRecord =
   | { op: 'add'; job: SendJob }
@@ -74,8 +79,13 @@ export interface SendQueueOptions {
   logger?: Logger;
 }
 
+/** Longest a `done` record waits for company before it is written alone. */
+const DONE_DELAY_MS = 20;
+
 export class SendQueue implements SenderQueueStore {
   private readonly entries = new Map<string, QueueEntry>();
+  private readonly doneLater: { id: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private doneTimer: NodeJS.Timeout | null = null;
   private log: AppendLog<QueueRecord> | null = null;
   private maintenance: Promise<void> | null = null;
   private broken = false;
@@ -135,7 +145,8 @@ export class SendQueue implements SenderQueueStore {
     this.entries.set(job.id, { job, started: false });
     this.waitingCount++;
     try {
-      await this.write({ op: 'add', job: toStorable(job) as SendJob });
+      // The job is serialized once, straight into its log line (live objects dropped, see toStorable).
+      await this.write({ op: 'add', job }, storableJson({ op: 'add', job }));
     } catch (err) {
       if (this.entries.get(job.id)?.job === job) {
         this.entries.delete(job.id);
@@ -176,13 +187,25 @@ export class SendQueue implements SenderQueueStore {
     if (!e) return Promise.resolve();
     if (!e.outcome) this.waitingCount--;
     this.entries.delete(id);
-    const p = this.write({ op: 'done', id });
+    const p = new Promise<void>((resolve, reject) => this.doneLater.push({ id, resolve, reject }));
+    if (!this.doneTimer) {
+      this.doneTimer = setTimeout(() => this.writeDone(), DONE_DELAY_MS);
+      this.doneTimer.unref?.();
+    }
     this.maybeCompact();
     return p;
   }
 
+  /** Issue the waiting `done` records (in the tick of an urgent write, they share its commit). */
+  private writeDone(): void {
+    if (this.doneTimer) clearTimeout(this.doneTimer);
+    this.doneTimer = null;
+    for (const d of this.doneLater.splice(0)) this.write({ op: 'done', id: d.id }).then(d.resolve, d.reject);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
+    this.writeDone();
     this.closed = true;
     try {
       if (this.maintenance) await this.maintenance;
@@ -244,9 +267,10 @@ export class SendQueue implements SenderQueueStore {
    * a record appended before a compaction starts is drained into the old file and covered by the
    * snapshot; one issued during it goes to the new file after.
    */
-  private write(rec: QueueRecord): Promise<void> {
+  private write(rec: QueueRecord, line?: string): Promise<void> {
     if (!this.file) return Promise.resolve();
     if (this.closed) return Promise.reject(new SmsError('store_unavailable', 'The send queue store is closed'));
+    if (rec.op !== 'done' && this.doneLater.length) this.writeDone();
     const go = async (): Promise<void> => {
       if (this.broken) {
         // One recovery at a time; writes that arrive meanwhile wait for it.
@@ -259,7 +283,7 @@ export class SendQueue implements SenderQueueStore {
       }
       if (!this.log) throw new SmsError('store_unavailable', 'The send queue store is not open');
       try {
-        await this.log.append(rec);
+        await (line !== undefined ? this.log.appendLine(line) : this.log.append(rec));
         this.ok = true;
       } catch (err) {
         this.ok = false;

@@ -57,8 +57,16 @@ export class AppendLog<T> {
   }
 
   append(record: T): Promise<void> {
+    return this.appendLine(JSON.stringify(record));
+  }
+
+  /**
+   * Append a record the caller has already serialized (one JSON text, no newline), so a record that
+   * needs a special serialization is serialized once, not twice.
+   */
+  appendLine(json: string): Promise<void> {
     if (this.closed) return Promise.reject(new Error('log closed'));
-    const line = JSON.stringify(record) + '\n';
+    const line = json + '\n';
     return new Promise((resolve, reject) => {
       this.pending.push({ line, resolve, reject });
       this.schedule();
