@@ -15,7 +15,16 @@ export interface BenchConfig {
   webhook: { rates: number[]; seconds: number; stalledRate: number; connections: number; duplicateShare: number; burst: { requests: number; concurrency: number } };
   storm: { ratePerSecond: number; leadSeconds: number; stormSeconds: number; retryAfterSeconds: number; tailSeconds: number };
   restart: { messages: number; ratePerSecond: number; killAfter: number; quietMs: number };
-  memory: { jobs: number };
+  /** `jobs`: the headline size; `curve`: every size measured; `largeRuns`: runs of sizes above `jobs`. */
+  memory: { jobs: number; curve?: number[]; largeRuns?: number };
+  /**
+   * Three instances against one through Redis: `messages` in all; then `boundMessages` with a budget of
+   * `budget` requests per `windowMs` (the account's window, shortened through a test-only setting).
+   * Left out of the smoke run: `npm test` must not need redis-server.
+   */
+  redis?: { messages: number; boundMessages: number; budget: number; windowMs: number };
+  /** CPU profiles of the hot paths (bench/profile.ts). */
+  profile: { messages: number; rounds: number; webhookRate: number; webhookSeconds: number };
 }
 
 export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
@@ -29,7 +38,9 @@ export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     webhook: { rates: [500, 1000, 2000], seconds: Number(env.BENCH_WEBHOOK_SECONDS ?? (spec ? 30 : 6)), stalledRate: 1000, connections: 50, duplicateShare: 0.05, burst: { requests: 500, concurrency: 10 } },
     storm: { ratePerSecond: 20, leadSeconds: 2, stormSeconds: 30, retryAfterSeconds: 5, tailSeconds: 8 },
     restart: { messages: 1000, ratePerSecond: 100, killAfter: 100, quietMs: 3000 },
-    memory: { jobs: 100_000 },
+    memory: { jobs: 100_000, curve: [10_000, 100_000, 1_000_000], largeRuns: 1 },
+    redis: { messages: 600, boundMessages: 300, budget: 100, windowMs: 2000 },
+    profile: { messages: 3000, rounds: 2, webhookRate: 1000, webhookSeconds: 8 },
   };
 }
 
@@ -43,6 +54,7 @@ export function smokeConfig(): BenchConfig {
     webhook: { rates: [200], seconds: 1, stalledRate: 200, connections: 10, duplicateShare: 0.05, burst: { requests: 50, concurrency: 5 } },
     storm: { ratePerSecond: 50, leadSeconds: 0.3, stormSeconds: 1, retryAfterSeconds: 1, tailSeconds: 0.5 },
     restart: { messages: 100, ratePerSecond: 100, killAfter: 10, quietMs: 1000 },
-    memory: { jobs: 2000 },
+    memory: { jobs: 2000, curve: [1000, 2000] },
+    profile: { messages: 50, rounds: 1, webhookRate: 100, webhookSeconds: 1 },
   };
 }

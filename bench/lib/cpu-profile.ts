@@ -111,11 +111,11 @@ export function summarizeProfile(file: string, window?: { fromUs: number; toUs: 
   return { file, totalMs: Math.round(totalMs), busyMs: Math.round(busyMs), places: rows(places, true), functions: rows(fns, true), ours: rows(ours, false) };
 }
 
-export function profileMarkdown(title: string, s: ProfileSummary, rows = 12): string {
+export function profileMarkdown(title: string, s: ProfileSummary, rows = 12, level = '###'): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const table = (head: string, r: ProfileRow[]) => [`| ${head} | ms | share of busy |`, '|---|---|---|', ...r.slice(0, rows).map((x) => `| ${x.name.replace(/\|/g, '\\|')} | ${x.ms} | ${pct(x.share)} |`)].join('\n');
   return [
-    `### ${title}`,
+    `${level} ${title}`,
     '',
     `${s.totalMs} ms profiled, ${s.busyMs} ms busy (not idle).`,
     '',

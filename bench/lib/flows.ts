@@ -48,12 +48,14 @@ export interface SendFlowOptions {
   requestsPerMinute?: number;
   queueLimit?: number;
   concurrency?: number;
+  /** Extra account settings (e.g. Redis coordination). */
+  account?: Record<string, unknown>;
 }
 
 export function oursSendFlow(o: SendFlowOptions): unknown[] {
   return [
     { id: 't', type: 'tab', label: 'bench ours' },
-    { id: 'acct', type: 'agentless-account', name: 'Genesys sandbox', provider: 'genesys-cloud', region: 'mypurecloud.com', apiBaseUrl: o.sandboxUrl, authBaseUrl: o.sandboxUrl, requestsPerMinute: o.requestsPerMinute ?? 1_000_000, credentials: CREDS },
+    { id: 'acct', type: 'agentless-account', name: 'Genesys sandbox', provider: 'genesys-cloud', region: 'mypurecloud.com', apiBaseUrl: o.sandboxUrl, authBaseUrl: o.sandboxUrl, requestsPerMinute: o.requestsPerMinute ?? 1_000_000, credentials: CREDS, ...(o.account ?? {}) },
     { id: 'sender', type: 'agentless-sender', name: 'Bench number', account: 'acct', fromAddress: FROM, mode: 'agentless', ratePerSecond: o.ratePerSecond, burst: o.burst ?? 1, queueLimit: o.queueLimit ?? 200_000, concurrency: o.concurrency ?? 1 },
     ...head('send'),
     { id: 'send', z: 't', type: 'agentless-send-sms', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['tally'], ['tally']] },

@@ -35,8 +35,8 @@ function positive(v: unknown, fallback: number, max: number): number {
 }
 
 export = function (RED: NodeAPI) {
-  const registry = RouteRegistry.forApp(RED.httpNode as unknown as ExpressLikeApp);
-  const settings = RED.settings as unknown as { userDir?: string };
+  const settings = RED.settings as unknown as { userDir?: string; httpNodeAuth?: unknown; httpAdminMiddleware?: unknown };
+  const registry = RouteRegistry.forApp(RED.httpNode as unknown as ExpressLikeApp, { direct: !settings.httpNodeAuth && !settings.httpAdminMiddleware });
 
   function ReceiverNode(this: Node<ReceiverCredentials>, config: ReceiverNodeDef) {
     RED.nodes.createNode(this, config);

@@ -7,7 +7,7 @@
  * is on disk, so callers acknowledge nothing that a crash could lose. A torn last line (crash mid-write)
  * is ignored on load. `compact` atomically replaces the file with a snapshot (write temp, fsync, rename).
  */
-import { promises as fsp, mkdirSync, readFileSync, existsSync } from 'fs';
+import { promises as fsp, mkdirSync, readFileSync, existsSync, writeSync, fdatasync as fdatasyncCb } from 'fs';
 import path from 'path';
 
 export interface AppendLogOptions {
@@ -93,8 +93,12 @@ export class AppendLog<T> {
     this.flushing = (async () => {
       try {
         if (!this.handle) throw new Error('log closed');
-        await this.handle.write(batch.map((b) => b.line).join(''));
-        if (this.fsync) await this.handle.datasync();
+        const fd = this.handle.fd;
+        // The write only copies into the page cache: done in place it costs microseconds, where a
+        // trip through the thread pool would add a second hop to every commit. The fsync, which waits
+        // for the disk, goes to the pool.
+        writeAllSync(fd, Buffer.from(batch.length === 1 ? batch[0].line : batch.map((b) => b.line).join('')));
+        if (this.fsync) await fdatasync(fd);
         this.lines += batch.length;
         for (const b of batch) b.resolve();
       } catch (err) {
@@ -139,6 +143,16 @@ export class AppendLog<T> {
     await this.handle?.close();
     this.handle = null;
   }
+}
+
+/** Write every byte (a write may take fewer than asked, e.g. near a full disk; the rest follows). */
+function writeAllSync(fd: number, buf: Buffer): void {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasyncCb(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 async function syncDir(dir: string): Promise<void> {
