@@ -36,7 +36,15 @@ export type StoredOutcome =
   | { ok: false; error: StoredError; attempts: number };
 
 export function storeOutcome(o: SendOutcome): StoredOutcome {
-  if (o.ok) return toStorable(o) as StoredOutcome;
+  if (o.ok) {
+    // A result is a few strings from our own adapters: copied field by field, no JSON round trip.
+    const r = o.result;
+    const result: SendResult = { id: r.id, status: r.status, providerStatus: r.providerStatus };
+    if (r.conversationId !== undefined) result.conversationId = r.conversationId;
+    if (r.communicationId !== undefined) result.communicationId = r.communicationId;
+    if (r.timestamp !== undefined) result.timestamp = r.timestamp;
+    return o.duplicate ? { ok: true, result, attempts: o.attempts, duplicate: true } : { ok: true, result, attempts: o.attempts };
+  }
   const e = o.error;
   const error: StoredError = { code: e.code, message: e.message, retryable: e.retryable, sent: e.sent };
   if (e.httpStatus !== undefined) error.httpStatus = e.httpStatus;
