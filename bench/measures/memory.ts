@@ -13,6 +13,8 @@ export interface MemoryPoint {
   rssBytesPerJob: Summary;
   submitSeconds: Summary;
   storeBytesPerJob: Summary;
+  /** The spill file (a cache of the queue's tail, not part of the durable store). */
+  spillBytesPerJob?: Summary;
 }
 
 /** The headline point (100,000 queued) at the top level, every size in `points`. */
@@ -27,6 +29,7 @@ interface Probe {
   rssBytesPerJob: number;
   submitSeconds: number;
   storeBytesPerJob: number;
+  spillBytesPerJob: number;
 }
 
 async function point(jobs: number, runs: number, log: (s: string) => void): Promise<MemoryPoint> {
@@ -45,6 +48,7 @@ async function point(jobs: number, runs: number, log: (s: string) => void): Prom
     rssBytesPerJob: summarize(probes.map((x) => x.rssBytesPerJob)),
     submitSeconds: summarize(probes.map((x) => x.submitSeconds)),
     storeBytesPerJob: summarize(probes.map((x) => x.storeBytesPerJob)),
+    spillBytesPerJob: summarize(probes.map((x) => x.spillBytesPerJob ?? 0)),
   };
 }
 
