@@ -27,6 +27,8 @@ export interface BenchResults {
   memory: MemoryResult;
   redis?: RedisScaleResult;
   profiles?: ProfileRun[];
+  /** Set when a measure was re-run after the main run (say which and why). */
+  memoryNote?: string;
 }
 
 export interface Verdict {
@@ -339,6 +341,7 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
   L.push('## 6. Memory per queued message', '');
   standing('6');
   L.push(`Jobs submitted to a sender's dispatch engine whose platform never answers, so all stay queued; durable store on (fsync with group commit, submits in concurrent batches of 500); each run in a fresh process, heap measured after forced GC. Jobs carry a 70-character text and a small msg snapshot, as send-sms submits them. The largest size runs once.`, '');
+  if (r.memoryNote) L.push(`*Note: ${r.memoryNote}.*`, '');
   L.push(`Behind the first ${'1,000'} waiting jobs, the queue keeps each job's line in a spill file next to the log (a cache, removed on close) and only its id and place in memory; the job is read back as it nears the front.`, '');
   L.push('| Queued | Heap B/message | RSS B/message | Store on disk B/message | Spill file B/message | Time to queue all (s) |', '|---|---|---|---|---|---|');
   for (const p of mm.points ?? [mm]) L.push(`| ${p.jobs.toLocaleString('en-US')} | ${s(p.heapBytesPerJob, 0)} | ${s(p.rssBytesPerJob, 0)} | ${s(p.storeBytesPerJob, 0)} | ${p.spillBytesPerJob ? s(p.spillBytesPerJob, 0) : 'n/a'} | ${s(p.submitSeconds, 1)} |`);
