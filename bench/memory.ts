@@ -73,7 +73,11 @@ async function main(): Promise<void> {
   const after = process.memoryUsage();
   const queued = d.stats().queued + d.stats().inFlight;
   // The durable store (the logs) and, apart, the spill file that keeps the queue's tail out of memory.
-  const sizeOf = (keep: (f: string) => boolean) => fs.readdirSync(dir).filter(keep).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+  const sizeOf = (keep: (f: string) => boolean) =>
+    fs
+      .readdirSync(dir)
+      .filter(keep)
+      .reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
   const storeBytes = sizeOf((f) => !f.endsWith('.spill'));
   const spillBytes = sizeOf((f) => f.endsWith('.spill'));
   process.stdout.write(

@@ -113,7 +113,9 @@ export async function runProfiles(o: ProfileOptions, which: 'send' | 'webhook' |
 }
 
 export function profilesMarkdown(runs: ProfileRun[], level = '###'): string {
-  return runs.map((r) => profileMarkdown(`${r.name}: ${r.note}; ${(r.summary.busyMs / r.units).toFixed(3)} ms busy per ${r.name.startsWith('webhook') ? 'request' : 'message'}`, r.summary, 12, level)).join('\n');
+  return runs
+    .map((r) => profileMarkdown(`${r.name}: ${r.note}; ${(r.summary.busyMs / r.units).toFixed(3)} ms busy per ${r.name.startsWith('webhook') ? 'request' : 'message'}`, r.summary, 12, level))
+    .join('\n');
 }
 
 if (require.main === module) {

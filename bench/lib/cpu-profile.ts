@@ -49,7 +49,7 @@ export function placeOf(url: string, functionName: string): string {
     const rest = u.slice(nm + 'node_modules/'.length).split('/');
     return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
   }
-  const m = /\/nodes\/(.+)\.js$/.exec(u);
+  const m = /\/nodes\/(?:lib\/)?(.+)\.js$/.exec(u);
   if (m) return `ours:${m[1]}`;
   return path.basename(u);
 }
@@ -113,7 +113,8 @@ export function summarizeProfile(file: string, window?: { fromUs: number; toUs: 
 
 export function profileMarkdown(title: string, s: ProfileSummary, rows = 12, level = '###'): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
-  const table = (head: string, r: ProfileRow[]) => [`| ${head} | ms | share of busy |`, '|---|---|---|', ...r.slice(0, rows).map((x) => `| ${x.name.replace(/\|/g, '\\|')} | ${x.ms} | ${pct(x.share)} |`)].join('\n');
+  const table = (head: string, r: ProfileRow[]) =>
+    [`| ${head} | ms | share of busy |`, '|---|---|---|', ...r.slice(0, rows).map((x) => `| ${x.name.replace(/\|/g, '\\|')} | ${x.ms} | ${pct(x.share)} |`)].join('\n');
   return [
     `${level} ${title}`,
     '',

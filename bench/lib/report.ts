@@ -195,37 +195,67 @@ export function writeCharts(r: BenchResults, dir: string): string[] {
   const tpoints = r.throughput.points;
   if (tpoints?.length) {
     const sp = (pick: (p: ThroughputPoint) => Summary) => tpoints.map((p) => ({ x: p.concurrency, y: pick(p).median, min: pick(p).min, max: pick(p).max }));
-    files.push(['throughput-curve.svg', lineChart('Throughput by requests in flight', 'requests in flight', 'messages per second', [
-      { label: 'send-sms (durable, fsync)', kind: 'ours', points: sp((p) => p.ours) },
-      { label: 'keep-alive client loop', kind: 'ceiling', points: sp((p) => p.clientLoop) },
-    ])]);
-    files.push(['throughput-p99.svg', lineChart('p99 time per message by requests in flight', 'requests in flight', 'ms (log scale)', [
-      { label: 'send-sms (durable, fsync)', kind: 'ours', points: sp((p) => p.oursP99) },
-      { label: 'keep-alive client loop', kind: 'ceiling', points: sp((p) => p.clientLoopP99) },
-    ], { logY: true })]);
+    files.push([
+      'throughput-curve.svg',
+      lineChart('Throughput by requests in flight', 'requests in flight', 'messages per second', [
+        { label: 'send-sms (durable, fsync)', kind: 'ours', points: sp((p) => p.ours) },
+        { label: 'keep-alive client loop', kind: 'ceiling', points: sp((p) => p.clientLoop) },
+      ]),
+    ]);
+    files.push([
+      'throughput-p99.svg',
+      lineChart(
+        'p99 time per message by requests in flight',
+        'requests in flight',
+        'ms (log scale)',
+        [
+          { label: 'send-sms (durable, fsync)', kind: 'ours', points: sp((p) => p.oursP99) },
+          { label: 'keep-alive client loop', kind: 'ceiling', points: sp((p) => p.clientLoopP99) },
+        ],
+        { logY: true },
+      ),
+    ]);
   }
   const mpoints = r.memory.points;
   if (mpoints?.length) {
     const mp = (pick: (p: MemoryPoint) => Summary) => mpoints.map((p) => ({ x: p.jobs, y: pick(p).median, min: pick(p).min, max: pick(p).max }));
-    files.push(['memory-curve.svg', lineChart('Memory and disk per queued message by queue size', 'messages queued', 'bytes per message', [
-      { label: 'heap', kind: 'ours', points: mp((p) => p.heapBytesPerJob) },
-      { label: 'RSS', kind: 'baseline', points: mp((p) => p.rssBytesPerJob) },
-      { label: 'store on disk', kind: 'ceiling', points: mp((p) => p.storeBytesPerJob) },
-    ], { target: { value: 400, label: 'target 400 B heap' } })]);
+    files.push([
+      'memory-curve.svg',
+      lineChart(
+        'Memory and disk per queued message by queue size',
+        'messages queued',
+        'bytes per message',
+        [
+          { label: 'heap', kind: 'ours', points: mp((p) => p.heapBytesPerJob) },
+          { label: 'RSS', kind: 'baseline', points: mp((p) => p.rssBytesPerJob) },
+          { label: 'store on disk', kind: 'ceiling', points: mp((p) => p.storeBytesPerJob) },
+        ],
+        { target: { value: 400, label: 'target 400 B heap' } },
+      ),
+    ]);
   }
   if (r.redis) {
     const rd = r.redis;
-    files.push(['redis.svg', barChart('Redis coordination: messages per second at the platform', 'messages per second', [
-      bar('1 instance', rd.one, 'baseline'),
-      bar('3 instances', rd.three, 'ours'),
-    ])]);
+    files.push([
+      'redis.svg',
+      barChart('Redis coordination: messages per second at the platform', 'messages per second', [bar('1 instance', rd.one, 'baseline'), bar('3 instances', rd.three, 'ours')]),
+    ]);
   }
   const kind = (t: string): Bar['kind'] => (t.startsWith('ours') ? 'ours' : t === 'bare' ? 'ceiling' : 'baseline');
-  const label = (w: WebhookPoint) => `${w.mode === 'burst' ? 'burst' : `${w.rate}/s`} ${w.target === 'plain' ? 'http in' : w.target === 'plain-stalled' ? 'http in stalled' : w.target === 'bare' ? 'bare server' : w.target === 'ours-stalled' ? 'ours stalled' : 'ours'}`;
-  files.push(['webhook-latency.svg', barChart('Webhook acknowledgement latency (p99)', 'ms', r.webhook.map((w) => bar(label(w), w.p99, kind(w.target))), (() => {
-    const bare = r.webhook.find((w) => w.target === 'bare' && w.rate === 1000);
-    return bare ? { value: bare.p99.median * 1.25, label: 'target at 1000/s: 1.25 × bare p99' } : undefined;
-  })())]);
+  const label = (w: WebhookPoint) =>
+    `${w.mode === 'burst' ? 'burst' : `${w.rate}/s`} ${w.target === 'plain' ? 'http in' : w.target === 'plain-stalled' ? 'http in stalled' : w.target === 'bare' ? 'bare server' : w.target === 'ours-stalled' ? 'ours stalled' : 'ours'}`;
+  files.push([
+    'webhook-latency.svg',
+    barChart(
+      'Webhook acknowledgement latency (p99)',
+      'ms',
+      r.webhook.map((w) => bar(label(w), w.p99, kind(w.target))),
+      (() => {
+        const bare = r.webhook.find((w) => w.target === 'bare' && w.rate === 1000);
+        return bare ? { value: bare.p99.median * 1.25, label: 'target at 1000/s: 1.25 × bare p99' } : undefined;
+      })(),
+    ),
+  ]);
   const so = r.storm.systems;
   files.push([
     'storm.svg',
@@ -251,10 +281,15 @@ export function writeCharts(r: BenchResults, dir: string): string[] {
   ]);
   files.push([
     'memory.svg',
-    barChart(`Memory per queued message at ${r.memory.jobs.toLocaleString('en-US')} queued`, 'bytes per message', [bar('heap', r.memory.heapBytesPerJob, 'ours'), bar('RSS', r.memory.rssBytesPerJob, 'ours'), bar('on disk', r.memory.storeBytesPerJob, 'ours')], {
-      value: 400,
-      label: 'target 400 B heap',
-    }),
+    barChart(
+      `Memory per queued message at ${r.memory.jobs.toLocaleString('en-US')} queued`,
+      'bytes per message',
+      [bar('heap', r.memory.heapBytesPerJob, 'ours'), bar('RSS', r.memory.rssBytesPerJob, 'ours'), bar('on disk', r.memory.storeBytesPerJob, 'ours')],
+      {
+        value: 400,
+        label: 'target 400 B heap',
+      },
+    ),
   ]);
   for (const [f, svg] of files) fs.writeFileSync(path.join(dir, f), svg);
   return files.map(([f]) => f);
@@ -264,7 +299,10 @@ export function writeCharts(r: BenchResults, dir: string): string[] {
 function beforeProfiles(): string | undefined {
   const file = path.join(__dirname, '..', 'profiles', 'before.md');
   if (!fs.existsSync(file)) return undefined;
-  return fs.readFileSync(file, 'utf8').replace(/^<!--[\s\S]*?-->\n/, '').trim();
+  return fs
+    .readFileSync(file, 'utf8')
+    .replace(/^<!--[\s\S]*?-->\n/, '')
+    .trim();
 }
 
 export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
@@ -278,19 +316,34 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
     }
   };
   L.push('# Benchmark results', '');
-  L.push(`Generated by \`npm run bench\` (${c.label} sizes, ${c.runs} run${c.runs > 1 ? 's' : ''} per point, ${Math.round(r.seconds)} s in all). Every figure is the median of the runs, with min–max in brackets where there was more than one run. Ours and the baselines ran in the same bench run on the same machine; everything on loopback.`, '');
-  L.push('**Machine:** ' + `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; ${m.os}; Node ${m.node}; Node-RED ${m.nodeRed}; commit ${m.commit}; ${m.date}; 1-minute load average ${m.loadAverage ? `${m.loadAverage.start.toFixed(1)} at start, ${m.loadAverage.end.toFixed(1)} at end` : 'not recorded'} (above the core count means other work shared the CPU).`, '');
+  L.push(
+    `Generated by \`npm run bench\` (${c.label} sizes, ${c.runs} run${c.runs > 1 ? 's' : ''} per point, ${Math.round(r.seconds)} s in all). Every figure is the median of the runs, with min–max in brackets where there was more than one run. Ours and the baselines ran in the same bench run on the same machine; everything on loopback.`,
+    '',
+  );
+  L.push(
+    '**Machine:** ' +
+      `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; ${m.os}; Node ${m.node}; Node-RED ${m.nodeRed}; commit ${m.commit}; ${m.date}; 1-minute load average ${m.loadAverage ? `${m.loadAverage.start.toFixed(1)} at start, ${m.loadAverage.end.toFixed(1)} at end` : 'not recorded'} (above the core count means other work shared the CPU).`,
+    '',
+  );
   L.push('## Summary', '', summaryTable(r), '');
-  L.push('Baselines are plain core-node flows a Node-RED user would build: `delay (rate limit) -> function -> http request` for sending, `http in -> http response` for receiving, and a bare `http.createServer` as the ceiling. The Genesys-compatible server is the package\'s sandbox, in its own process.', '');
+  L.push(
+    "Baselines are plain core-node flows a Node-RED user would build: `delay (rate limit) -> function -> http request` for sending, `http in -> http response` for receiving, and a bare `http.createServer` as the ceiling. The Genesys-compatible server is the package's sandbox, in its own process.",
+    '',
+  );
 
   L.push('## 1. Rate accuracy', '');
   standing('1');
-  L.push('N messages queued at once, paced by send-sms (sender rate R, burst 1) or by a delay node in rate-limit mode (R per second). Timestamps are those of the sandbox receiving each send. Both systems ran side by side in separate Node-RED processes. CPU is the Node-RED process (user + system) over the run, in % of one core.', '');
+  L.push(
+    'N messages queued at once, paced by send-sms (sender rate R, burst 1) or by a delay node in rate-limit mode (R per second). Timestamps are those of the sandbox receiving each send. Both systems ran side by side in separate Node-RED processes. CPU is the Node-RED process (user + system) over the run, in % of one core.',
+    '',
+  );
   L.push('| Rate | N | System | Effective rate /s | Max in any 1 s window | p99 spacing jitter (ms) | CPU % | Rate vs baseline |', '|---|---|---|---|---|---|---|---|');
   for (const p of r.rate) {
     for (const k of ['ours', 'baseline'] as const) {
       const x = p.systems[k];
-      L.push(`| ${p.ratePerSecond}/s | ${p.messages} | ${k === 'ours' ? 'send-sms' : 'delay node'} | ${s(x.rate, 2)} | ${s(x.maxPerSecond, 0)} | ${s(x.p99JitterMs, 0)} | ${s(x.cpuPercent, 1)} | ${k === 'ours' ? ratio(x.rate.median, p.systems.baseline.rate.median) : '1.00×'} |`);
+      L.push(
+        `| ${p.ratePerSecond}/s | ${p.messages} | ${k === 'ours' ? 'send-sms' : 'delay node'} | ${s(x.rate, 2)} | ${s(x.maxPerSecond, 0)} | ${s(x.p99JitterMs, 0)} | ${s(x.cpuPercent, 1)} | ${k === 'ours' ? ratio(x.rate.median, p.systems.baseline.rate.median) : '1.00×'} |`,
+      );
     }
   }
   L.push('', `![rate accuracy](${chartDir}/rate-accuracy.svg)`, '');
@@ -298,40 +351,61 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
   const t = r.throughput;
   L.push('## 2. Throughput', '');
   standing('2');
-  L.push(`${t.messages} messages through send-sms with the sender rate, burst and account budget set far above what the machine can do, timed inside Node-RED from the split to the last outcome, with the durable queue fsync'ed as always (each message on disk before it is accepted, each start on disk before its request, each outcome on disk before it leaves). The ceiling is a plain keep-alive client loop sending the same requests to the same sandbox from the bench process. Both keep the same number of requests in flight (the sender's \`concurrency\` option; its default of 1 keeps strict order). The p99 is the time per message from its slot coming free to its outcome, estimated the same way for both from the completion times (in a closed loop with C in flight, message i waits from completion i − C to its own). CPU is the Node-RED process's per message.`, '');
+  L.push(
+    `${t.messages} messages through send-sms with the sender rate, burst and account budget set far above what the machine can do, timed inside Node-RED from the split to the last outcome, with the durable queue fsync'ed as always (each message on disk before it is accepted, each start on disk before its request, each outcome on disk before it leaves). The ceiling is a plain keep-alive client loop sending the same requests to the same sandbox from the bench process. Both keep the same number of requests in flight (the sender's \`concurrency\` option; its default of 1 keeps strict order). The p99 is the time per message from its slot coming free to its outcome, estimated the same way for both from the completion times (in a closed loop with C in flight, message i waits from completion i − C to its own). CPU is the Node-RED process's per message.`,
+    '',
+  );
   L.push('| In flight | send-sms msg/s | client loop req/s | Ratio | send-sms p99 ms | client loop p99 ms | send-sms CPU ms/msg |', '|---|---|---|---|---|---|---|');
   for (const p of t.points ?? [{ concurrency: t.concurrency ?? 1, ours: t.ours, clientLoop: t.clientLoop, ratio: t.ratio, oursP99: undefined, clientLoopP99: undefined, oursCpuMs: undefined }]) {
-    L.push(`| ${p.concurrency} | ${s(p.ours, 0)} | ${s(p.clientLoop, 0)} | ${p.ratio.toFixed(2)} | ${p.oursP99 ? s(p.oursP99, 1) : 'n/a'} | ${p.clientLoopP99 ? s(p.clientLoopP99, 1) : 'n/a'} | ${p.oursCpuMs ? s(p.oursCpuMs, 3) : 'n/a'} |`);
+    L.push(
+      `| ${p.concurrency} | ${s(p.ours, 0)} | ${s(p.clientLoop, 0)} | ${p.ratio.toFixed(2)} | ${p.oursP99 ? s(p.oursP99, 1) : 'n/a'} | ${p.clientLoopP99 ? s(p.clientLoopP99, 1) : 'n/a'} | ${p.oursCpuMs ? s(p.oursCpuMs, 3) : 'n/a'} |`,
+    );
   }
   L.push('', `![throughput by requests in flight](${chartDir}/throughput-curve.svg)`, '', `![p99 by requests in flight](${chartDir}/throughput-p99.svg)`, '');
 
   L.push('## 3. Webhook acknowledgement latency', '');
   standing('3');
-  L.push(`Fixed request rates for ${c.webhook.seconds} s per point (autocannon, ${c.webhook.connections} connections, latency corrected for coordinated omission), validly signed Standard Webhooks events, ${Math.round(c.webhook.duplicateShare * 100)} % of them repeating a recent event id. "Stalled" puts a delay node holding every message for 1 s after the receiver, so thousands of messages wait downstream. The http in baseline answers straight from http in (the best a core-node flow can do) and checks no signature and drops no duplicate; the bare server does nothing but answer.`, '');
-  L.push(`The burst rows are a closed loop instead: ${c.webhook.burst.requests} signed events sent as fast as they are answered, ${c.webhook.burst.concurrency} at a time, each timed from request to answer (the delivery-status issue's check, target p99 under 50 ms).`, '');
+  L.push(
+    `Fixed request rates for ${c.webhook.seconds} s per point (autocannon, ${c.webhook.connections} connections, latency corrected for coordinated omission), validly signed Standard Webhooks events, ${Math.round(c.webhook.duplicateShare * 100)} % of them repeating a recent event id. "Stalled" puts a delay node holding every message for 1 s after the receiver, so thousands of messages wait downstream. The http in baseline answers straight from http in (the best a core-node flow can do) and checks no signature and drops no duplicate; the bare server does nothing but answer.`,
+    '',
+  );
+  L.push(
+    `The burst rows are a closed loop instead: ${c.webhook.burst.requests} signed events sent as fast as they are answered, ${c.webhook.burst.concurrency} at a time, each timed from request to answer (target: p99 under 50 ms).`,
+    '',
+  );
   L.push('| Rate | Target | p50 ms | p99 ms | max ms | Errors | Achieved req/s | CPU % | p99 vs http in |', '|---|---|---|---|---|---|---|---|---|');
   for (const w of r.webhook) {
     const base = r.webhook.find((x) => x.rate === w.rate && x.mode === w.mode && x.target === (w.target.endsWith('stalled') ? 'plain-stalled' : 'plain'));
-    L.push(`| ${w.mode === 'burst' ? 'burst' : `${w.rate}/s`} | ${w.target} | ${s(w.p50, 1)} | ${s(w.p99, 1)} | ${s(w.max, 0)} | ${s(w.errors, 0)} | ${s(w.achievedRate, 0)} | ${s(w.cpuPercent, 0)} | ${w.target.startsWith('ours') && base ? ratio(w.p99.median, base.p99.median) : ''} |`);
+    L.push(
+      `| ${w.mode === 'burst' ? 'burst' : `${w.rate}/s`} | ${w.target} | ${s(w.p50, 1)} | ${s(w.p99, 1)} | ${s(w.max, 0)} | ${s(w.errors, 0)} | ${s(w.achievedRate, 0)} | ${s(w.cpuPercent, 0)} | ${w.target.startsWith('ours') && base ? ratio(w.p99.median, base.p99.median) : ''} |`,
+    );
   }
   L.push('', `![webhook latency](${chartDir}/webhook-latency.svg)`, '');
 
   const st = r.storm;
   L.push('## 4. 429 storm', '');
   standing('4');
-  L.push(`${st.messages} messages at ${st.ratePerSecond}/s. After ${c.storm.leadSeconds} s the sandbox answers every send with 429 and \`Retry-After: ${st.retryAfterSeconds}\` for ${st.stormSeconds} s, then accepts again. Wasted calls: sends that arrived while an earlier 429's Retry-After window was open. Recover: from the end of the storm to the first accepted send. Drain: from the end of the storm to the last accepted send. Lost: never accepted by the platform; "reported failed" is how many of ours came out of the failure output (with an error code) rather than silently.`, '');
+  L.push(
+    `${st.messages} messages at ${st.ratePerSecond}/s. After ${c.storm.leadSeconds} s the sandbox answers every send with 429 and \`Retry-After: ${st.retryAfterSeconds}\` for ${st.stormSeconds} s, then accepts again. Wasted calls: sends that arrived while an earlier 429's Retry-After window was open. Recover: from the end of the storm to the first accepted send. Drain: from the end of the storm to the last accepted send. Lost: never accepted by the platform; "reported failed" is how many of ours came out of the failure output (with an error code) rather than silently.`,
+    '',
+  );
   L.push('| System | Calls | 429s | Wasted calls | Recover s | Drain s | Lost | Reported failed | Duplicates |', '|---|---|---|---|---|---|---|---|---|');
   for (const k of ['ours', 'baseline'] as const) {
     const x = st.systems[k];
     const sec = (y: Summary): Summary => ({ median: y.median / 1000, min: y.min / 1000, max: y.max / 1000, runs: y.runs });
-    L.push(`| ${k === 'ours' ? 'send-sms' : 'delay → http request'} | ${s(x.calls, 0)} | ${s(x.rateLimited, 0)} | ${s(x.wasted, 0)} | ${s(sec(x.recoverMs), 1)} | ${s(sec(x.drainMs), 1)} | ${s(x.lost, 0)} | ${k === 'ours' ? s(x.failedVisibly, 0) : 'n/a (429 passes on as msg.statusCode)'} | ${s(x.duplicates, 0)} |`);
+    L.push(
+      `| ${k === 'ours' ? 'send-sms' : 'delay → http request'} | ${s(x.calls, 0)} | ${s(x.rateLimited, 0)} | ${s(x.wasted, 0)} | ${s(sec(x.recoverMs), 1)} | ${s(sec(x.drainMs), 1)} | ${s(x.lost, 0)} | ${k === 'ours' ? s(x.failedVisibly, 0) : 'n/a (429 passes on as msg.statusCode)'} | ${s(x.duplicates, 0)} |`,
+    );
   }
   L.push('', `![429 storm](${chartDir}/storm.svg)`, '');
 
   const rs = r.restart;
   L.push('## 5. Restart safety (kill -9)', '');
   standing('5');
-  L.push(`${rs.messages} messages queued at ${rs.ratePerSecond}/s; once about ${c.restart.killAfter} have reached the platform, Node-RED is killed with SIGKILL and started again on the same user directory. Counted at the platform. Ambiguous: messages ours reported as \`ambiguous_send\` (a request in flight at the kill, not resent by default).`, '');
+  L.push(
+    `${rs.messages} messages queued at ${rs.ratePerSecond}/s; once about ${c.restart.killAfter} have reached the platform, Node-RED is killed with SIGKILL and started again on the same user directory. Counted at the platform. Ambiguous: messages ours reported as \`ambiguous_send\` (a request in flight at the kill, not resent by default).`,
+    '',
+  );
   L.push('| System | Sent before kill | Lost | Duplicates | Ambiguous |', '|---|---|---|---|---|');
   L.push(`| send-sms | ${s(rs.systems.ours.sentBeforeKill, 0)} | ${s(rs.systems.ours.lost, 0)} | ${s(rs.systems.ours.duplicates, 0)} | ${s(rs.systems.ours.ambiguous, 0)} |`);
   L.push(`| delay → http request | ${s(rs.systems.baseline.sentBeforeKill, 0)} | ${s(rs.systems.baseline.lost, 0)} | ${s(rs.systems.baseline.duplicates, 0)} | not tracked |`);
@@ -340,28 +414,45 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
   const mm = r.memory;
   L.push('## 6. Memory per queued message', '');
   standing('6');
-  L.push(`Jobs submitted to a sender's dispatch engine whose platform never answers, so all stay queued; durable store on (fsync with group commit, submits in concurrent batches of 500); each run in a fresh process, heap measured after forced GC. Jobs carry a 70-character text and a small msg snapshot, as send-sms submits them. The largest size runs once.`, '');
+  L.push(
+    `Jobs submitted to a sender's dispatch engine whose platform never answers, so all stay queued; durable store on (fsync with group commit, submits in concurrent batches of 500); each run in a fresh process, heap measured after forced GC. Jobs carry a 70-character text and a small msg snapshot, as send-sms submits them. The largest size runs once.`,
+    '',
+  );
   if (r.memoryNote) L.push(`*Note: ${r.memoryNote}.*`, '');
-  L.push(`Behind the first ${'1,000'} waiting jobs, the queue keeps each job's line in a spill file next to the log (a cache, removed on close) and only its id and place in memory; the job is read back as it nears the front.`, '');
+  L.push(
+    `Behind the first ${'1,000'} waiting jobs, the queue keeps each job's line in a spill file next to the log (a cache, removed on close) and only its id and place in memory; the job is read back as it nears the front.`,
+    '',
+  );
   L.push('| Queued | Heap B/message | RSS B/message | Store on disk B/message | Spill file B/message | Time to queue all (s) |', '|---|---|---|---|---|---|');
-  for (const p of mm.points ?? [mm]) L.push(`| ${p.jobs.toLocaleString('en-US')} | ${s(p.heapBytesPerJob, 0)} | ${s(p.rssBytesPerJob, 0)} | ${s(p.storeBytesPerJob, 0)} | ${p.spillBytesPerJob ? s(p.spillBytesPerJob, 0) : 'n/a'} | ${s(p.submitSeconds, 1)} |`);
+  for (const p of mm.points ?? [mm])
+    L.push(
+      `| ${p.jobs.toLocaleString('en-US')} | ${s(p.heapBytesPerJob, 0)} | ${s(p.rssBytesPerJob, 0)} | ${s(p.storeBytesPerJob, 0)} | ${p.spillBytesPerJob ? s(p.spillBytesPerJob, 0) : 'n/a'} | ${s(p.submitSeconds, 1)} |`,
+    );
   L.push('', `![memory by queue size](${chartDir}/memory-curve.svg)`, '');
 
   const rd = r.redis;
   if (rd) {
     L.push('## 7. Redis coordination', '');
     standing('7');
-    L.push(`Three Node-RED processes share one account through one redis-server (coordination "redis": shared queue, budget, 429 pause, idempotency) and one sandbox. ${rd.messages} messages queued on one instance, then the same number spread over all three; messages per second at the platform, first to last send. Then a budget of ${rd.budget.requests} requests per ${rd.budget.windowMs / 1000} s window (the account window, shortened through a test-only setting) with ${rd.budget.messages} messages over the three: the most sends the platform saw in any window (less 100 ms for the trip from grant to platform), and the rate after the first window's burst against the budget's rate. Each instance sends strictly in order (a shared queue keeps 1 in flight per instance). The machine has 2 cores for the three Node-REDs, Redis, the sandbox and the bench.`, '');
+    L.push(
+      `Three Node-RED processes share one account through one redis-server (coordination "redis": shared queue, budget, 429 pause, idempotency) and one sandbox. ${rd.messages} messages queued on one instance, then the same number spread over all three; messages per second at the platform, first to last send. Then a budget of ${rd.budget.requests} requests per ${rd.budget.windowMs / 1000} s window (the account window, shortened through a test-only setting) with ${rd.budget.messages} messages over the three: the most sends the platform saw in any window (less 100 ms for the trip from grant to platform), and the rate after the first window's burst against the budget's rate. Each instance sends strictly in order (a shared queue keeps 1 in flight per instance). The machine has 2 cores for the three Node-REDs, Redis, the sandbox and the bench.`,
+      '',
+    );
     L.push('| Setup | Messages/s | Most in any window | Budget used | Duplicates |', '|---|---|---|---|---|');
     L.push(`| 1 instance | ${s(rd.one, 0)} | | | |`);
     L.push(`| 3 instances | ${s(rd.three, 0)} (${rd.ratio.toFixed(2)} ×) | | | ${s(rd.duplicates, 0)} |`);
-    L.push(`| 3 instances, budget ${rd.budget.requests} per ${rd.budget.windowMs / 1000} s | | ${s(rd.boundMaxInWindow, 0)} (budget ${rd.budget.requests}) | ${s({ ...rd.boundUse, median: rd.boundUse.median * 100, min: rd.boundUse.min * 100, max: rd.boundUse.max * 100 }, 0)} % | |`);
+    L.push(
+      `| 3 instances, budget ${rd.budget.requests} per ${rd.budget.windowMs / 1000} s | | ${s(rd.boundMaxInWindow, 0)} (budget ${rd.budget.requests}) | ${s({ ...rd.boundUse, median: rd.boundUse.median * 100, min: rd.boundUse.min * 100, max: rd.boundUse.max * 100 }, 0)} % | |`,
+    );
     L.push('', `![redis](${chartDir}/redis.svg)`, '');
   }
 
   if (r.profiles?.length) {
     L.push('## 8. Where the time went (CPU profiles)', '');
-    L.push("Node's own sampler (`node --cpu-prof`) in a Node-RED of its own per run, only samples taken while the load ran (start-up cut out); \"busy\" is the profiled time less idle. The same runs by `npm run bench:profile`. Rates under the profiler are lower than in the measures above.", '');
+    L.push(
+      'Node\'s own sampler (`node --cpu-prof`) in a Node-RED of its own per run, only samples taken while the load ran (start-up cut out); "busy" is the profiled time less idle. The same runs by `npm run bench:profile`. Rates under the profiler are lower than in the measures above.',
+      '',
+    );
     L.push('### This run', '');
     for (const p of r.profiles) {
       L.push(profileMarkdown(`${p.name}: ${p.note}; ${(p.summary.busyMs / p.units).toFixed(3)} ms busy per ${p.name.startsWith('webhook') ? 'request' : 'message'}`, p.summary, 8, '####'));

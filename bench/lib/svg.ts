@@ -124,7 +124,8 @@ export function lineChart(title: string, xUnit: string, yUnit: string, series: S
     p.push(`<polyline fill="none" stroke="${c}" stroke-width="2" stroke-dasharray="${dashes[i % dashes.length]}" points="${pts.map((q) => `${xOf(q.x)},${y(q.y)}`).join(' ')}"/>`);
     for (const q of pts) {
       p.push(`<circle cx="${xOf(q.x)}" cy="${y(q.y)}" r="3.5" fill="${c}"/>`);
-      if (q.min !== undefined && q.max !== undefined && Number.isFinite(q.min) && Number.isFinite(q.max)) p.push(`<line x1="${xOf(q.x)}" y1="${y(q.min)}" x2="${xOf(q.x)}" y2="${y(q.max)}" stroke="${c}"/>`);
+      if (q.min !== undefined && q.max !== undefined && Number.isFinite(q.min) && Number.isFinite(q.max))
+        p.push(`<line x1="${xOf(q.x)}" y1="${y(q.min)}" x2="${xOf(q.x)}" y2="${y(q.max)}" stroke="${c}"/>`);
       p.push(`<text x="${xOf(q.x) + 6}" y="${y(q.y) - 6}" fill="${c}" font-size="10">${fmt(q.y)}</text>`);
     }
     p.push(`<line x1="${left + i * 220}" y1="${H - 18}" x2="${left + i * 220 + 24}" y2="${H - 18}" stroke="${c}" stroke-width="2" stroke-dasharray="${dashes[i % dashes.length]}"/>`);

@@ -72,7 +72,9 @@ export async function measureThroughput(cfg: BenchConfig, log: (s: string) => vo
     await lane.start();
     const token = await lane.sandbox.token();
     for (const inFlight of curve) {
-      await lane.deploy(oursSendFlow({ sandboxUrl: lane.sandbox.url, collectorUrl: lane.collector.url, ratePerSecond: 1_000_000, burst: 10_000, requestsPerMinute: 100_000_000, concurrency: inFlight }));
+      await lane.deploy(
+        oursSendFlow({ sandboxUrl: lane.sandbox.url, collectorUrl: lane.collector.url, ratePerSecond: 1_000_000, burst: 10_000, requestsPerMinute: 100_000_000, concurrency: inFlight }),
+      );
       const ours: number[] = [];
       const loop: number[] = [];
       const oursP99: number[] = [];
@@ -102,7 +104,9 @@ export async function measureThroughput(cfg: BenchConfig, log: (s: string) => vo
           await runOurs();
           await runLoop();
         }
-        log(`throughput ${inFlight} in flight run ${r + 1}: ours ${ours[r].toFixed(0)}/s (p99 ${oursP99[r]} ms, ${cpuMs[r].toFixed(3)} ms CPU/msg), client loop ${loop[r].toFixed(0)}/s (p99 ${loopP99[r]} ms)`);
+        log(
+          `throughput ${inFlight} in flight run ${r + 1}: ours ${ours[r].toFixed(0)}/s (p99 ${oursP99[r]} ms, ${cpuMs[r].toFixed(3)} ms CPU/msg), client loop ${loop[r].toFixed(0)}/s (p99 ${loopP99[r]} ms)`,
+        );
       }
       const o = summarize(ours);
       const l = summarize(loop);

@@ -76,39 +76,35 @@ export function exchange(req: TransportRequest, opts: TransportOptions): Promise
       clearTimeout(timer);
       reject(err);
     };
-    const r = (secure ? https : http).request(
-      url,
-      { method: req.method, headers, agent: secure ? opts.agents.https : opts.agents.http },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > opts.maxBodyBytes) {
-            abort(new TransportError('ERR_BODY_TOO_LARGE', `answer larger than ${opts.maxBodyBytes} bytes`));
-            return;
+    const r = (secure ? https : http).request(url, { method: req.method, headers, agent: secure ? opts.agents.https : opts.agents.http }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > opts.maxBodyBytes) {
+          abort(new TransportError('ERR_BODY_TOO_LARGE', `answer larger than ${opts.maxBodyBytes} bytes`));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('error', fail);
+      res.on('aborted', () => fail(new TransportError('ECONNRESET', 'the answer was cut off')));
+      res.on('end', () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)).toString('utf8');
+        let data: unknown = text;
+        if (text) {
+          try {
+            data = JSON.parse(text);
+          } catch {
+            /* not JSON: the text itself */
           }
-          chunks.push(c);
-        });
-        res.on('error', fail);
-        res.on('aborted', () => fail(new TransportError('ECONNRESET', 'the answer was cut off')));
-        res.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)).toString('utf8');
-          let data: unknown = text;
-          if (text) {
-            try {
-              data = JSON.parse(text);
-            } catch {
-              /* not JSON: the text itself */
-            }
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, data });
-        });
-      },
-    );
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, data });
+      });
+    });
     const abort = (err: Error) => {
       fail(err);
       r.destroy();

@@ -11,7 +11,7 @@ import { Dispatcher, type SendJob, type SendOutcome } from '../../src/dispatch/d
 import { unlimitedBudget } from '../../src/providers/types';
 import { ManualClock } from '../../src/util/clock';
 import { silentLogger } from '../../src/util/logger';
-import { FakeProvider, job, ok, until } from './dispatch-fakes';
+import { FakeProvider, job, ok, until } from '../helpers/dispatch-fakes';
 
 describe('dispatch: group commit in strict order', () => {
   // Counted at Node's file API, whichever form the store uses (callback fdatasync or a FileHandle's).

@@ -10,7 +10,7 @@ import path from 'path';
 import { HOT_JOBS, SendQueue } from '../../src/dispatch/send-queue';
 import { toStorable, type SendJob } from '../../src/dispatch/job';
 import { ManualClock } from '../../src/util/clock';
-import { job } from './dispatch-fakes';
+import { job } from '../helpers/dispatch-fakes';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
