@@ -297,7 +297,12 @@ export function writeCharts(r: BenchResults, dir: string): string[] {
 
 /** The profiles taken before the rework (bench/profiles/before.md), quoted for comparison. */
 function beforeProfiles(): string | undefined {
-  const file = path.join(__dirname, '..', 'profiles', 'before.md');
+  return profileFile('before.md');
+}
+
+/** A hand-written note of bench/profiles (its leading HTML comment left out). */
+function profileFile(name: string): string | undefined {
+  const file = path.join(__dirname, '..', 'profiles', name);
   if (!fs.existsSync(file)) return undefined;
   return fs
     .readFileSync(file, 'utf8')
@@ -403,7 +408,7 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
   L.push('## 5. Restart safety (kill -9)', '');
   standing('5');
   L.push(
-    `${rs.messages} messages queued at ${rs.ratePerSecond}/s; once about ${c.restart.killAfter} have reached the platform, Node-RED is killed with SIGKILL and started again on the same user directory. Counted at the platform. Ambiguous: messages ours reported as \`ambiguous_send\` (a request in flight at the kill, not resent by default).`,
+    `${rs.messages} messages queued at ${rs.ratePerSecond}/s; once about ${c.restart.killAfter} have reached the platform, Node-RED is killed with SIGKILL and started again on the same user directory. Counted at the platform. Ambiguous: messages ours reported as \`ambiguous_send\` (a request in flight at the kill, not resent by default). Lost: neither taken by the platform nor reported to the flow (an ambiguous one that never reached the platform is reported, so not lost).`,
     '',
   );
   L.push('| System | Sent before kill | Lost | Duplicates | Ambiguous |', '|---|---|---|---|---|');
@@ -453,6 +458,8 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
       'Node\'s own sampler (`node --cpu-prof`) in a Node-RED of its own per run, only samples taken while the load ran (start-up cut out); "busy" is the profiled time less idle. The same runs by `npm run bench:profile`. Rates under the profiler are lower than in the measures above.',
       '',
     );
+    const findings = profileFile('findings.md');
+    if (findings) L.push(findings, '');
     L.push('### This run', '');
     for (const p of r.profiles) {
       L.push(profileMarkdown(`${p.name}: ${p.note}; ${(p.summary.busyMs / p.units).toFixed(3)} ms busy per ${p.name.startsWith('webhook') ? 'request' : 'message'}`, p.summary, 8, '####'));
