@@ -138,5 +138,5 @@ export function createCoordination(
 ): Coordination {
   return parsed.coordination.mode === 'redis'
     ? new RedisCoordination(accountId, parsed.coordination.redis, parsed.budget, deps)
-    : new LocalCoordination(parsed.budget, { clock: deps.clock, accountId, userDir: deps.userDir });
+    : new LocalCoordination(parsed.budget, { clock: deps.clock, accountId, userDir: deps.userDir, logger: deps.logger });
 }
