@@ -29,6 +29,7 @@ export interface BenchResults {
   profiles?: ProfileRun[];
   /** Set when a measure was re-run after the main run (say which and why). */
   memoryNote?: string;
+  restartNote?: string;
 }
 
 export interface Verdict {
@@ -411,6 +412,7 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
     `${rs.messages} messages queued at ${rs.ratePerSecond}/s; once about ${c.restart.killAfter} have reached the platform, Node-RED is killed with SIGKILL and started again on the same user directory. Counted at the platform. Ambiguous: messages ours reported as \`ambiguous_send\` (a request in flight at the kill, not resent by default). Lost: neither taken by the platform nor reported to the flow (an ambiguous one that never reached the platform is reported, so not lost).`,
     '',
   );
+  if (r.restartNote) L.push(`*Note: ${r.restartNote}.*`, '');
   L.push('| System | Sent before kill | Lost | Duplicates | Ambiguous |', '|---|---|---|---|---|');
   L.push(`| send-sms | ${s(rs.systems.ours.sentBeforeKill, 0)} | ${s(rs.systems.ours.lost, 0)} | ${s(rs.systems.ours.duplicates, 0)} | ${s(rs.systems.ours.ambiguous, 0)} |`);
   L.push(`| delay → http request | ${s(rs.systems.baseline.sentBeforeKill, 0)} | ${s(rs.systems.baseline.lost, 0)} | ${s(rs.systems.baseline.duplicates, 0)} | not tracked |`);
