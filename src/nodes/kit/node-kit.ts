@@ -20,6 +20,9 @@ export type StatusText = Omit<NodeStatus, 'text'> & { text: string };
 /** Settings the package reads from Node-RED's settings.js. */
 export interface PackageSettings {
   userDir?: string;
+  /** Where http nodes and the admin API are mounted (false: disabled). */
+  httpNodeRoot?: string | false;
+  httpAdminRoot?: string | false;
   /** Node-RED's own: when set, webhook requests must pass them on every request (see RouteRegistry). */
   httpNodeAuth?: unknown;
   httpAdminMiddleware?: unknown;
