@@ -10,12 +10,21 @@ export interface BenchConfig {
   parallel: boolean;
   rate: { points: { ratePerSecond: number; messages: number }[] };
   /** `concurrency`: requests in flight, for the sender and the client loop alike. */
-  throughput: { messages: number; concurrency: number };
+  throughput: { messages: number; concurrency: number; curve?: number[] };
   /** `burst`: a closed loop of `requests` signed events, `concurrency` at a time. */
   webhook: { rates: number[]; seconds: number; stalledRate: number; connections: number; duplicateShare: number; burst: { requests: number; concurrency: number } };
   storm: { ratePerSecond: number; leadSeconds: number; stormSeconds: number; retryAfterSeconds: number; tailSeconds: number };
   restart: { messages: number; ratePerSecond: number; killAfter: number; quietMs: number };
-  memory: { jobs: number };
+  /** `jobs`: the headline size; `curve`: every size measured; `largeRuns`: runs of sizes above `jobs`. */
+  memory: { jobs: number; curve?: number[]; largeRuns?: number };
+  /**
+   * Three instances against one through Redis: `messages` in all; then `boundMessages` with a budget of
+   * `budget` requests per `windowMs` (the account's window, shortened through a test-only setting).
+   * Left out of the smoke run: `npm test` must not need redis-server.
+   */
+  redis?: { messages: number; boundMessages: number; budget: number; windowMs: number };
+  /** CPU profiles of the hot paths (bench/profile.ts). */
+  profile: { messages: number; rounds: number; webhookRate: number; webhookSeconds: number };
 }
 
 export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
@@ -30,7 +39,7 @@ export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
         { ratePerSecond: 100, messages: 2000 },
       ],
     },
-    throughput: { messages: 1000, concurrency: 8 },
+    throughput: { messages: 1000, concurrency: 8, curve: [1, 2, 4, 8, 16] },
     webhook: {
       rates: [500, 1000, 2000],
       seconds: Number(env.BENCH_WEBHOOK_SECONDS ?? (spec ? 30 : 6)),
@@ -41,7 +50,9 @@ export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     },
     storm: { ratePerSecond: 20, leadSeconds: 2, stormSeconds: 30, retryAfterSeconds: 5, tailSeconds: 8 },
     restart: { messages: 1000, ratePerSecond: 100, killAfter: 100, quietMs: 3000 },
-    memory: { jobs: 100_000 },
+    memory: { jobs: 100_000, curve: [10_000, 100_000, 1_000_000], largeRuns: 1 },
+    redis: { messages: 600, boundMessages: 300, budget: 100, windowMs: 2000 },
+    profile: { messages: 3000, rounds: 2, webhookRate: 1000, webhookSeconds: 8 },
   };
 }
 
@@ -51,10 +62,11 @@ export function smokeConfig(): BenchConfig {
     runs: 1,
     parallel: true,
     rate: { points: [{ ratePerSecond: 50, messages: 50 }] },
-    throughput: { messages: 50, concurrency: 4 },
+    throughput: { messages: 50, concurrency: 4, curve: [1, 4] },
     webhook: { rates: [200], seconds: 1, stalledRate: 200, connections: 10, duplicateShare: 0.05, burst: { requests: 50, concurrency: 5 } },
     storm: { ratePerSecond: 50, leadSeconds: 0.3, stormSeconds: 1, retryAfterSeconds: 1, tailSeconds: 0.5 },
     restart: { messages: 100, ratePerSecond: 100, killAfter: 10, quietMs: 1000 },
-    memory: { jobs: 2000 },
+    memory: { jobs: 2000, curve: [1000, 2000] },
+    profile: { messages: 50, rounds: 1, webhookRate: 100, webhookSeconds: 1 },
   };
 }

@@ -72,7 +72,14 @@ async function main(): Promise<void> {
   settle();
   const after = process.memoryUsage();
   const queued = d.stats().queued + d.stats().inFlight;
-  const storeBytes = fs.readdirSync(dir).reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+  // The durable store (the logs) and, apart, the spill file that keeps the queue's tail out of memory.
+  const sizeOf = (keep: (f: string) => boolean) =>
+    fs
+      .readdirSync(dir)
+      .filter(keep)
+      .reduce((s, f) => s + fs.statSync(path.join(dir, f)).size, 0);
+  const storeBytes = sizeOf((f) => !f.endsWith('.spill'));
+  const spillBytes = sizeOf((f) => f.endsWith('.spill'));
   process.stdout.write(
     JSON.stringify({
       jobs,
@@ -81,6 +88,7 @@ async function main(): Promise<void> {
       rssBytesPerJob: (after.rss - before.rss) / jobs,
       submitSeconds,
       storeBytesPerJob: storeBytes / jobs,
+      spillBytesPerJob: spillBytes / jobs,
       store: durable ? 'fsync' : 'memory',
     }) + '\n',
   );

@@ -15,6 +15,9 @@ import { measureWebhook } from './measures/webhook';
 import { measureStorm } from './measures/storm';
 import { measureRestart } from './measures/restart';
 import { measureMemory } from './measures/memory';
+import { measureRedisScale } from './measures/redis-scale';
+import { runProfiles } from './profile';
+import { writeReadmeTable } from './lib/readme';
 
 export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string) => void = (s) => console.log(s)): Promise<BenchResults> {
   const t0 = Date.now();
@@ -33,23 +36,29 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
     () => step('429 storm', () => measureStorm(cfg, log)),
     () => step('restart safety', () => measureRestart(cfg, log)),
     () => step('memory', () => measureMemory(cfg, log)),
+    () => (cfg.redis ? step('redis coordination', () => measureRedisScale(cfg, log)) : Promise.resolve(undefined)),
+    () => step('cpu profiles', () => runProfiles(cfg.profile)),
   ] as const;
   const all: unknown[] = [];
   if (cfg.parallel) all.push(...(await Promise.all(measures.map((m) => m()))));
   else for (const m of measures) all.push(await m());
-  const [rate, throughput, webhook, storm, restart, memory] = all as [
+  const [rate, throughput, webhook, storm, restart, memory, redis, profiles] = all as [
     Awaited<ReturnType<typeof measureRate>>,
     Awaited<ReturnType<typeof measureThroughput>>,
     Awaited<ReturnType<typeof measureWebhook>>,
     Awaited<ReturnType<typeof measureStorm>>,
     Awaited<ReturnType<typeof measureRestart>>,
     Awaited<ReturnType<typeof measureMemory>>,
+    Awaited<ReturnType<typeof measureRedisScale>>,
+    Awaited<ReturnType<typeof runProfiles>>,
   ];
-  const results: BenchResults = { config: cfg, machine: machineFacts(loadAtStart), seconds: (Date.now() - t0) / 1000, rate, throughput, webhook, storm, restart, memory };
+  const results: BenchResults = { config: cfg, machine: machineFacts(loadAtStart), seconds: (Date.now() - t0) / 1000, rate, throughput, webhook, storm, restart, memory, redis, profiles };
   fs.mkdirSync(outDir, { recursive: true });
   writeCharts(results, path.join(outDir, 'charts'));
   fs.writeFileSync(path.join(outDir, 'RESULTS.md'), resultsMarkdown(results));
   fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  // The project README quotes the summary table: refreshed from a full run written to bench/ itself.
+  if (outDir === BENCH_DIR) writeReadmeTable(results);
   return results;
 }
 

@@ -2,7 +2,8 @@
  * The flows under test. "ours": http in -> split -> agentless-send-sms. "baseline": what a Node-RED
  * user builds without this package: http in -> split -> delay (rate limit) -> function -> http request.
  * Both end in a tally function that counts outcomes in flow context and POSTs to the bench's collector
- * once all N are through (and reports every failure of ours individually, for ambiguity counts).
+ * once all N are through, with the time each outcome left (and reports every failure of ours
+ * individually, for ambiguity counts).
  */
 import { AGENTLESS_PATH, CREDS } from './sandbox';
 
@@ -21,7 +22,7 @@ function head(next: string) {
       name: 'one msg per n',
       outputs: 1,
       wires: [[next]],
-      func: `flow.set('count', 0); flow.set('total', msg.payload.count); flow.set('start', Date.now());
+      func: `flow.set('count', 0); flow.set('total', msg.payload.count); flow.set('start', Date.now()); flow.set('times', []);
 const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '${TO}', payload: msg.payload.prefix + ' ' + i, n: i });
 return [out];`,
     },
@@ -38,10 +39,11 @@ function tail(collectorUrl: string) {
       outputs: 1,
       wires: [['post']],
       func: `const c = (flow.get('count') || 0) + 1; flow.set('count', c);
+const times = flow.get('times'); if (times) times.push(Date.now());
 const out = [];
 const code = msg.error ? msg.error.code : (msg.statusCode && msg.statusCode >= 300 ? 'http_' + msg.statusCode : null);
 if (code) out.push({ payload: { kind: 'failure', code: code, n: msg.n } });
-if (c === flow.get('total')) out.push({ payload: { kind: 'done', start: flow.get('start'), end: Date.now(), count: c } });
+if (c === flow.get('total')) out.push({ payload: { kind: 'done', start: flow.get('start'), end: Date.now(), count: c, times: times || [] } });
 return [out];`,
     },
     { id: 'post', z: 't', type: 'http request', method: 'POST', ret: 'txt', url: collectorUrl, wires: [] },
@@ -56,6 +58,8 @@ export interface SendFlowOptions {
   requestsPerMinute?: number;
   queueLimit?: number;
   concurrency?: number;
+  /** Extra account settings (e.g. Redis coordination). */
+  account?: Record<string, unknown>;
 }
 
 export function oursSendFlow(o: SendFlowOptions): unknown[] {
@@ -71,6 +75,7 @@ export function oursSendFlow(o: SendFlowOptions): unknown[] {
       authBaseUrl: o.sandboxUrl,
       requestsPerMinute: o.requestsPerMinute ?? 1_000_000,
       credentials: CREDS,
+      ...(o.account ?? {}),
     },
     {
       id: 'sender',

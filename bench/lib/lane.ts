@@ -12,6 +12,8 @@ export interface Done {
   start: number;
   end: number;
   count: number;
+  /** When each outcome reached the tally (ms, in arrival order). */
+  times: number[];
 }
 
 export class Lane {

@@ -55,3 +55,15 @@ export function spacingJitter(times: number[], ratePerSecond: number): number[] 
   for (let i = 1; i < s.length; i++) out.push(Math.abs(s[i] - s[i - 1] - ideal));
   return out;
 }
+
+/**
+ * Per-message time with `inFlight` slots, from completion times alone: in a closed loop each
+ * completion starts the next request, so message i waited from completion i - inFlight to its own.
+ * The same estimate for send-sms and for the client loop, so their p99s compare like for like.
+ */
+export function slotLatencies(completions: number[], inFlight: number): number[] {
+  const s = [...completions].sort((a, b) => a - b);
+  const out: number[] = [];
+  for (let i = inFlight; i < s.length; i++) out.push(s[i] - s[i - inFlight]);
+  return out;
+}

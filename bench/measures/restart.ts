@@ -43,9 +43,15 @@ async function runOnce(lane: Lane, cfg: BenchConfig['restart'], prefix: string) 
   await sleep(500);
   const texts = (await lane.sandbox.texts()).filter((t) => t.startsWith(prefix + ' '));
   const unique = new Set(texts).size;
+  // Lost: neither taken by the platform nor reported to the flow. A message reported ambiguous_send
+  // (its request was under way at the kill) is accounted for, whether or not it reached the platform.
+  const onPlatform = new Set(texts.map((t) => Number(t.slice(prefix.length + 1))));
+  const reported = new Set(lane.failures().map((f) => Number(f.n)));
+  let lost = 0;
+  for (let i = 0; i < cfg.messages; i++) if (!onPlatform.has(i) && !reported.has(i)) lost++;
   return {
     sentBeforeKill,
-    lost: cfg.messages - unique,
+    lost,
     duplicates: texts.length - unique,
     ambiguous: lane.failures().filter((f) => f.code === 'ambiguous_send').length,
   };

@@ -1,32 +1,53 @@
 /**
  * Measure 2: messages per second through send-sms with pace and budget set out of the way, against
  * the sandbox's own ceiling: a plain keep-alive client sending the same requests. Both keep the same
- * number of requests in flight (the sender's `concurrency`; 1 is its strict-order default).
+ * number of requests in flight (the sender's `concurrency`; 1 is its strict-order default), at each
+ * point of a curve (1, 2, 4, 8, 16 in flight), with the p99 time per message at each.
  */
 import http from 'http';
 import type { BenchConfig } from '../config';
 import { FROM, TO, oursSendFlow } from '../lib/flows';
 import { Lane } from '../lib/lane';
 import { AGENTLESS_PATH } from '../lib/sandbox';
-import { summarize, type Summary } from '../lib/stats';
+import { percentile, slotLatencies, summarize, type Summary } from '../lib/stats';
+
+export interface ThroughputPoint {
+  concurrency: number;
+  ours: Summary;
+  clientLoop: Summary;
+  /** ours / client loop, of the medians. */
+  ratio: number;
+  /** p99 ms per message (see slotLatencies), same estimate for both. */
+  oursP99: Summary;
+  clientLoopP99: Summary;
+  /** CPU time of the Node-RED process per message (user + system), less sensitive to other load than rates. */
+  oursCpuMs?: Summary;
+}
 
 export interface ThroughputResult {
   messages: number;
+  /** The headline point (8 in flight). */
   concurrency: number;
   ours: Summary;
   clientLoop: Summary;
   ratio: number;
+  points?: ThroughputPoint[];
 }
 
-async function clientLoop(url: string, token: string, n: number, inFlight: number): Promise<number> {
+async function clientLoop(url: string, token: string, n: number, inFlight: number): Promise<{ rate: number; completions: number[] }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight });
   const target = new URL(url + AGENTLESS_PATH);
+  const completions: number[] = [];
   const one = (i: number) =>
     new Promise<void>((resolve, reject) => {
       const body = JSON.stringify({ fromAddress: FROM, toAddress: TO, toAddressMessengerType: 'sms', textBody: `loop ${i}` });
       const r = http.request(target, { method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
         res.resume();
-        res.on('end', () => (res.statusCode === 202 ? resolve() : reject(new Error(`client loop got ${res.statusCode}`))));
+        res.on('end', () => {
+          completions.push(Date.now());
+          if (res.statusCode === 202) resolve();
+          else reject(new Error(`client loop got ${res.statusCode}`));
+        });
       });
       r.on('error', reject);
       r.end(body);
@@ -39,31 +60,60 @@ async function clientLoop(url: string, token: string, n: number, inFlight: numbe
   await Promise.all(Array.from({ length: inFlight }, worker));
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   agent.destroy();
-  return n / s;
+  return { rate: n / s, completions };
 }
 
 export async function measureThroughput(cfg: BenchConfig, log: (s: string) => void): Promise<ThroughputResult> {
   const lane = new Lane('throughput');
   const n = cfg.throughput.messages;
-  const inFlight = cfg.throughput.concurrency;
+  const curve = cfg.throughput.curve ?? [cfg.throughput.concurrency];
+  const points: ThroughputPoint[] = [];
   try {
     await lane.start();
-    await lane.deploy(oursSendFlow({ sandboxUrl: lane.sandbox.url, collectorUrl: lane.collector.url, ratePerSecond: 1_000_000, burst: 10_000, requestsPerMinute: 100_000_000, concurrency: inFlight }));
     const token = await lane.sandbox.token();
-    const ours: number[] = [];
-    const loop: number[] = [];
-    for (let r = 0; r < cfg.runs; r++) {
-      await lane.sandbox.reset();
-      await lane.enqueue(n, `t${r}`);
-      const d = await lane.waitDone(120_000);
-      ours.push((n * 1000) / (d.end - d.start));
-      await lane.sandbox.reset();
-      loop.push(await clientLoop(lane.sandbox.url, token, n, inFlight));
-      log(`throughput run ${r + 1}: ours ${ours[r].toFixed(0)}/s, client loop ${loop[r].toFixed(0)}/s`);
+    for (const inFlight of curve) {
+      await lane.deploy(
+        oursSendFlow({ sandboxUrl: lane.sandbox.url, collectorUrl: lane.collector.url, ratePerSecond: 1_000_000, burst: 10_000, requestsPerMinute: 100_000_000, concurrency: inFlight }),
+      );
+      const ours: number[] = [];
+      const loop: number[] = [];
+      const oursP99: number[] = [];
+      const loopP99: number[] = [];
+      const cpuMs: number[] = [];
+      for (let r = 0; r < cfg.runs; r++) {
+        // Alternate which side goes first, so a burst of load from elsewhere does not always hit one side.
+        const runOurs = async () => {
+          await lane.sandbox.reset();
+          const c0 = lane.cpu();
+          await lane.enqueue(n, `t${inFlight}-${r}`);
+          const d = await lane.waitDone(180_000);
+          cpuMs.push(((lane.cpu() - c0) * 1000) / n);
+          ours.push((n * 1000) / (d.end - d.start));
+          oursP99.push(percentile(slotLatencies(d.times, inFlight), 99));
+        };
+        const runLoop = async () => {
+          await lane.sandbox.reset();
+          const l = await clientLoop(lane.sandbox.url, token, n, inFlight);
+          loop.push(l.rate);
+          loopP99.push(percentile(slotLatencies(l.completions, inFlight), 99));
+        };
+        if (r % 2) {
+          await runLoop();
+          await runOurs();
+        } else {
+          await runOurs();
+          await runLoop();
+        }
+        log(
+          `throughput ${inFlight} in flight run ${r + 1}: ours ${ours[r].toFixed(0)}/s (p99 ${oursP99[r]} ms, ${cpuMs[r].toFixed(3)} ms CPU/msg), client loop ${loop[r].toFixed(0)}/s (p99 ${loopP99[r]} ms)`,
+        );
+      }
+      const o = summarize(ours);
+      const l = summarize(loop);
+      points.push({ concurrency: inFlight, ours: o, clientLoop: l, ratio: o.median / l.median, oursP99: summarize(oursP99), clientLoopP99: summarize(loopP99), oursCpuMs: summarize(cpuMs) });
     }
-    const o = summarize(ours);
-    const l = summarize(loop);
-    return { messages: n, concurrency: inFlight, ours: o, clientLoop: l, ratio: o.median / l.median };
+    const head = points.find((p) => p.concurrency === cfg.throughput.concurrency) ?? points[points.length - 1];
+    return { messages: n, concurrency: head.concurrency, ours: head.ours, clientLoop: head.clientLoop, ratio: head.ratio, points };
   } finally {
     await lane.stop();
   }

@@ -36,7 +36,7 @@ interface Prepared {
 }
 
 /** Request factory: fresh signed events, with `dupShare` of them repeating a recent one verbatim. */
-function eventSource(run: string, dupShare: number) {
+export function eventSource(run: string, dupShare: number) {
   let seq = 0;
   const recent: Prepared[] = [];
   return (): Prepared => {
@@ -55,7 +55,7 @@ function eventSource(run: string, dupShare: number) {
   };
 }
 
-function load(url: string, rate: number, seconds: number, connections: number, next: () => Prepared): Promise<autocannon.Result> {
+export function load(url: string, rate: number, seconds: number, connections: number, next: () => Prepared): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -145,25 +145,31 @@ export async function measureWebhook(cfg: BenchConfig, log: (s: string) => void)
       }
     });
     const w = cfg.webhook;
-    const plan: { target: WebhookTarget; rate: number }[] = [];
-    for (const rate of w.rates) for (const target of ['ours', 'plain', 'bare'] as const) plan.push({ target, rate });
-    plan.push({ target: 'ours-stalled', rate: w.stalledRate }, { target: 'plain-stalled', rate: w.stalledRate });
-    for (const { target, rate } of plan) {
-      const url = target === 'bare' ? `${bareUrl}/hooks` : `${redUrl}/hooks/${target}`;
-      const runs: Run[] = [];
+    // The targets of one rate take turns run by run, so a burst of load from elsewhere on the machine
+    // falls on all of them alike rather than on whichever happened to run then.
+    const groups: { target: WebhookTarget; rate: number }[][] = w.rates.map((rate) => (['ours', 'plain', 'bare'] as const).map((target) => ({ target, rate })));
+    groups.push([
+      { target: 'ours-stalled', rate: w.stalledRate },
+      { target: 'plain-stalled', rate: w.stalledRate },
+    ]);
+    for (const group of groups) {
+      const runs = new Map<WebhookTarget, Run[]>(group.map((g) => [g.target, []]));
       for (let r = 0; r < cfg.runs; r++) {
-        const pid = target === 'bare' ? bare.pid : lane.red.pid;
-        const c0 = cpuSeconds(pid);
-        const t0 = Date.now();
-        const res = await load(url, rate, w.seconds, w.connections, eventSource(`${target}-${rate}-${r}-${Date.now()}`, w.duplicateShare));
-        const wall = (Date.now() - t0) / 1000;
-        const errors = res.errors + res.timeouts + res.non2xx;
-        runs.push({ p50: res.latency.p50, p99: res.latency.p99, max: res.latency.max, errors, rate: res.requests.total / w.seconds, cpu: ((cpuSeconds(pid) - c0) / wall) * 100 });
-        log(`webhook ${target} @${rate}/s run ${r + 1}: p50 ${res.latency.p50} p99 ${res.latency.p99} max ${res.latency.max} ms, errors ${errors}, sent ${res.requests.total}`);
-        // Let the stalled flows drain their held messages before the next point.
-        await new Promise((ok) => setTimeout(ok, target.endsWith('stalled') ? 1500 : 300));
+        for (const { target, rate } of group) {
+          const url = target === 'bare' ? `${bareUrl}/hooks` : `${redUrl}/hooks/${target}`;
+          const pid = target === 'bare' ? bare.pid : lane.red.pid;
+          const c0 = cpuSeconds(pid);
+          const t0 = Date.now();
+          const res = await load(url, rate, w.seconds, w.connections, eventSource(`${target}-${rate}-${r}-${Date.now()}`, w.duplicateShare));
+          const wall = (Date.now() - t0) / 1000;
+          const errors = res.errors + res.timeouts + res.non2xx;
+          runs.get(target)!.push({ p50: res.latency.p50, p99: res.latency.p99, max: res.latency.max, errors, rate: res.requests.total / w.seconds, cpu: ((cpuSeconds(pid) - c0) / wall) * 100 });
+          log(`webhook ${target} @${rate}/s run ${r + 1}: p50 ${res.latency.p50} p99 ${res.latency.p99} max ${res.latency.max} ms, errors ${errors}, sent ${res.requests.total}`);
+          // Let the stalled flows drain their held messages before the next point.
+          await new Promise((ok) => setTimeout(ok, target.endsWith('stalled') ? 1500 : 300));
+        }
       }
-      points.push(toPoint(target, rate, 'fixed-rate', runs));
+      for (const { target, rate } of group) points.push(toPoint(target, rate, 'fixed-rate', runs.get(target)!));
     }
     // A burst of signed events, a few at a time, as a platform retrying a backlog sends them.
     const { requests, concurrency } = w.burst;

@@ -93,6 +93,8 @@ interface Run {
   job: SendJob;
   /** Set while a provider request is in progress. */
   request: Promise<unknown> | null;
+  /** The outcome is known (its record may still be on its way to disk): the slot is free. */
+  settled?: boolean;
   done: Promise<void>;
   /** When the gate last released the job after holding it: the deadline counts from there. */
   releasedAt?: number;
@@ -346,11 +348,15 @@ export class Dispatcher {
   private pump(): void {
     if (!this.ready || this.closing) return;
     const max = Math.max(1, this.opts.maxInFlight ?? 1);
+    let active = 0;
+    for (const r of this.runs.values()) if (!r.settled) active++;
+    if (active >= max) return;
     for (const e of this.queue.all()) {
-      if (this.runs.size >= max) break;
+      if (active >= max) break;
       if (e.outcome || this.runs.has(e.job.id)) continue;
       const run: Run = { job: e.job, request: null, done: Promise.resolve() };
       this.runs.set(e.job.id, run);
+      active++;
       run.done = this.runJob(run)
         .catch((err) => this.opts.logger.error(`dispatch: unexpected error: ${(err as Error).message}`))
         .finally(() => {
@@ -412,8 +418,10 @@ export class Dispatcher {
         this.breaker.onSuccess();
         this.shared?.onResponse();
         const outcome: SendOutcome = { ok: true, result: result!, attempts: job.attempts };
-        if (job.idempotencyKey) await this.idem.put(job.idempotencyKey, result!).catch((err) => this.storeFailed(err));
-        return this.finish(job, outcome);
+        // The key and the result are written side by side (two files, two commits at once); the
+        // outcome leaves only when both are on disk.
+        const keyWritten = job.idempotencyKey ? this.idem.put(job.idempotencyKey, result!).catch((err) => this.storeFailed(err)) : undefined;
+        return this.finish(job, outcome, keyWritten);
       }
 
       last = error;
@@ -591,13 +599,26 @@ export class Dispatcher {
   }
 
   /** Count and record a final outcome, then deliver it once durable (or hold it for its node). */
-  private finish(job: SendJob, outcome: SendOutcome): Promise<void> {
+  private finish(job: SendJob, outcome: SendOutcome, alsoWritten?: Promise<void>): Promise<void> {
     if (outcome.ok) this.sent++;
     else {
       this.failed++;
       this.lastError = `${outcome.error.code}: ${outcome.error.message}`;
     }
-    return this.delivery.record(job, outcome);
+    return this.delivery.record(job, outcome, {
+      alsoWritten,
+      // The slot is free as soon as the result record is issued, not when it is on disk: the next
+      // job's start record joins the same group commit, so one fsync covers "N finished" and "N+1
+      // starts" and strict order (1 in flight) costs one disk round trip per message, not two. N+1's
+      // request still waits for its own start record, and N's outcome for its result record.
+      issued: () => {
+        const run = this.runs.get(job.id);
+        if (run && !run.settled) {
+          run.settled = true;
+          this.pump();
+        }
+      },
+    });
   }
 
   private storeFailed(err: unknown): void {

@@ -42,7 +42,15 @@ export type StoredError = SerializedSmsError;
 export type StoredOutcome = { ok: true; result: SendResult; attempts: number; duplicate?: boolean } | { ok: false; error: StoredError; attempts: number };
 
 export function storeOutcome(o: SendOutcome): StoredOutcome {
-  if (o.ok) return toStorable(o) as StoredOutcome;
+  if (o.ok) {
+    // A result is a few strings from our own adapters: copied field by field, no JSON round trip.
+    const r = o.result;
+    const result: SendResult = { id: r.id, status: r.status, providerStatus: r.providerStatus };
+    if (r.conversationId !== undefined) result.conversationId = r.conversationId;
+    if (r.communicationId !== undefined) result.communicationId = r.communicationId;
+    if (r.timestamp !== undefined) result.timestamp = r.timestamp;
+    return o.duplicate ? { ok: true, result, attempts: o.attempts, duplicate: true } : { ok: true, result, attempts: o.attempts };
+  }
   const error = o.error.toJSON();
   if (error.details !== undefined) error.details = toStorable(error.details);
   return { ok: false, error, attempts: o.attempts };
@@ -59,8 +67,14 @@ export function loadOutcome(s: StoredOutcome): SendOutcome {
  * response, a socket); only what JSON can hold can outlive a restart.
  */
 export function toStorable(value: unknown): unknown {
+  const text = storableJson(value);
+  return text === undefined ? null : JSON.parse(text);
+}
+
+/** The JSON text `toStorable` parses: what the store writes, serialized once. */
+export function storableJson(value: unknown): string | undefined {
   const seen = new WeakSet<object>();
-  const text = JSON.stringify(value, (_k, v: unknown) => {
+  return JSON.stringify(value, (_k, v: unknown) => {
     if (typeof v === 'bigint') return v.toString();
     if (typeof v === 'function' || typeof v === 'symbol') return undefined;
     if (v && typeof v === 'object') {
@@ -69,5 +83,4 @@ export function toStorable(value: unknown): unknown {
     }
     return v;
   });
-  return text === undefined ? null : JSON.parse(text);
 }

@@ -19,6 +19,13 @@ export interface OutcomeDeliveryDeps {
   changed(): void;
 }
 
+export interface RecordOptions {
+  /** Another write the outcome must wait for (the idempotency key of a success). */
+  alsoWritten?: Promise<void>;
+  /** Called once the result record is issued, before it is on disk (records issued now share its commit). */
+  issued?: () => void;
+}
+
 export class OutcomeDelivery {
   private readonly listeners = new Map<string, OutcomeListener>();
   /** Per node id, the jobs whose outcome waits for delivery, in order. */
@@ -62,12 +69,15 @@ export class OutcomeDelivery {
    * The result record is written before delivery: a crash after it re-delivers the same outcome
    * on restart instead of losing it (or reporting a sent message as ambiguous).
    */
-  async record(job: SendJob, outcome: SendOutcome): Promise<void> {
+  async record(job: SendJob, outcome: SendOutcome, opts: RecordOptions = {}): Promise<void> {
     this.outcomes.set(job.id, outcome);
     this.writing.add(job.id);
     this.hold(job);
+    const written = this.deps.queue.markResult(job.id, storeOutcome(outcome));
+    opts.issued?.();
     try {
-      await this.deps.queue.markResult(job.id, storeOutcome(outcome));
+      await written;
+      if (opts.alsoWritten) await opts.alsoWritten;
     } catch (err) {
       // Still delivered: the flow gets its answer even when the disk is gone.
       this.deps.storeFailed(err);

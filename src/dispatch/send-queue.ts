@@ -11,13 +11,25 @@
  * may leave a torn line, so the next write first rewrites the whole file from memory. After a failure
  * the queue also tries that rewrite by itself (1 s, doubling to 30 s), so its health (`ok`, `onStatus`)
  * comes back when the disk does, not only when the next message arrives.
+ *
+ * Writes are group-committed by the log: records issued in the same tick share one write and one
+ * fdatasync. `done` records are not urgent (a crash before one is on disk re-delivers the stored
+ * outcome, as it always could between delivery and that write), so they wait for the next urgent
+ * write, or at most DONE_DELAY_MS, instead of costing an fsync of their own.
+ *
+ * A long queue does not live in memory: once more than HOT_JOBS jobs wait ahead of it, a job's line
+ * (the same text that went into the log) is copied to a spill file next to the log and memory keeps
+ * only its id and place there; the job is read back when it nears the front. The spill file is a
+ * cache, never the record: the log stays the only thing a restart reads.
  */
+import { readFileSync } from 'fs';
 import path from 'path';
 import { AppendLog } from '../store/append-log';
+import { SpillFile } from '../store/spill-file';
 import { SmsError } from '../util/errors';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
-import { toStorable, type SendJob, type StoredOutcome } from './job';
+import { storableJson, toStorable, type SendJob, type StoredOutcome } from './job';
 
 export type QueueRecord =
   | { op: 'add'; job: SendJob }
@@ -76,8 +88,53 @@ export interface SendQueueOptions {
   logger?: Logger;
 }
 
+/** Longest a `done` record waits for company before it is written alone. */
+const DONE_DELAY_MS = 20;
+
+/** Jobs kept in memory at the front of the queue; the ones behind them wait in the spill file. */
+export const HOT_JOBS = 1000;
+
+/** A queue entry whose job may be waiting in the spill file (read back on first use). */
+class Entry implements QueueEntry {
+  started = false;
+  outcome?: StoredOutcome;
+  /** Handed out (the job object is in use): it stays in memory from now on. */
+  pinned = false;
+  /** Place of the job's line in the spill file while `held` is null. */
+  at = -1;
+  len = 0;
+
+  constructor(
+    readonly id: string,
+    private held: SendJob | null,
+    private readonly owner: SendQueue,
+  ) {}
+
+  get job(): SendJob {
+    this.pinned = true;
+    if (!this.held) this.held = this.stored();
+    return this.held;
+  }
+
+  /** The job without keeping it in memory (snapshots of the whole queue). */
+  stored(): SendJob {
+    return this.held ?? this.owner.readSpilled(this.id, this.at, this.len);
+  }
+
+  /** Let the job go from memory once its line is in the spill file (not if it is in use). */
+  spilled(at: number, len: number): void {
+    if (this.pinned || this.started || this.outcome) return;
+    this.at = at;
+    this.len = len;
+    this.held = null;
+  }
+}
+
 export class SendQueue implements SenderQueueStore {
-  private readonly entries = new Map<string, QueueEntry>();
+  private readonly entries = new Map<string, Entry>();
+  private spill: SpillFile | null = null;
+  private readonly doneLater: { id: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private doneTimer: NodeJS.Timeout | null = null;
   private log: AppendLog<QueueRecord> | null = null;
   private maintenance: Promise<void> | null = null;
   private broken = false;
@@ -128,6 +185,8 @@ export class SendQueue implements SenderQueueStore {
       this.log = null;
       const { log, records } = await AppendLog.open<QueueRecord>(this.file, { fsync: this.opts.fsync, accept: isQueueRecord, logger: this.opts.logger });
       this.log = log;
+      this.spill?.close();
+      this.spill = SpillFile.open(this.file + '.spill');
       for (const r of records) this.apply(r);
     } catch (err) {
       this.ok = false;
@@ -163,12 +222,18 @@ export class SendQueue implements SenderQueueStore {
       throw new SmsError('queue_full', `The send queue is full (${this.opts.limit} messages)`, { retryable: true });
     }
     // Reserve the slot synchronously so concurrent adds cannot overshoot the limit.
-    this.entries.set(job.id, { job, started: false });
+    const entry = new Entry(job.id, job, this);
+    this.entries.set(job.id, entry);
     this.waitingCount++;
+    const behind = this.waitingCount > HOT_JOBS;
     try {
-      await this.write({ op: 'add', job: toStorable(job) as SendJob });
+      // The job is serialized once, straight into its log line (live objects dropped, see toStorable).
+      const line = storableJson({ op: 'add', job })!;
+      await this.write({ op: 'add', job }, line);
+      // On disk now; far enough back, the same line also goes to the spill file and memory lets go.
+      if (behind && this.spill) this.spill.append(line, (at, len) => entry.spilled(at, len));
     } catch (err) {
-      if (this.entries.get(job.id)?.job === job) {
+      if (this.entries.get(job.id) === entry) {
         this.entries.delete(job.id);
         this.waitingCount--;
       }
@@ -207,13 +272,27 @@ export class SendQueue implements SenderQueueStore {
     if (!e) return Promise.resolve();
     if (!e.outcome) this.waitingCount--;
     this.entries.delete(id);
-    const p = this.write({ op: 'done', id });
+    // Everything the spill file held has been taken back or finished: start it afresh.
+    if (this.spill && this.entries.size === 0) this.spill.clear();
+    const p = new Promise<void>((resolve, reject) => this.doneLater.push({ id, resolve, reject }));
+    if (!this.doneTimer) {
+      this.doneTimer = setTimeout(() => this.writeDone(), DONE_DELAY_MS);
+      this.doneTimer.unref?.();
+    }
     this.maybeCompact();
     return p;
   }
 
+  /** Issue the waiting `done` records (in the tick of an urgent write, they share its commit). */
+  private writeDone(): void {
+    if (this.doneTimer) clearTimeout(this.doneTimer);
+    this.doneTimer = null;
+    for (const d of this.doneLater.splice(0)) this.write({ op: 'done', id: d.id }).then(d.resolve, d.reject);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
+    this.writeDone();
     this.closed = true;
     if (this.probeTimer) clearTimeout(this.probeTimer);
     this.probeTimer = null;
@@ -223,13 +302,36 @@ export class SendQueue implements SenderQueueStore {
     } catch (err) {
       this.opts.logger.warn(`send queue: close failed: ${(err as Error).message}`);
     }
+    this.spill?.close();
+  }
+
+  /** A job back from the spill file (or, should that fail, from the log itself). */
+  readSpilled(id: string, at: number, len: number): SendJob {
+    try {
+      const job = (JSON.parse(this.spill!.read(at, len)) as { job: SendJob }).job;
+      if (job.id === id) return job;
+      throw new Error('another job at its place');
+    } catch (err) {
+      this.opts.logger.warn(`send queue: spill file unreadable (${(err as Error).message}); reading the log`);
+    }
+    const needle = JSON.stringify(id);
+    for (const line of readFileSync(this.file!, 'utf8').split('\n')) {
+      if (!line.includes(needle)) continue;
+      try {
+        const r = JSON.parse(line) as QueueRecord;
+        if (r.op === 'add' && r.job.id === id) return r.job;
+      } catch {
+        /* a torn line */
+      }
+    }
+    throw storeError(new Error(`queued job ${id} could not be read back`));
   }
 
   private apply(r: QueueRecord): void {
     switch (r.op) {
       case 'add':
         if (!this.entries.has(r.job.id)) {
-          this.entries.set(r.job.id, { job: r.job, started: false });
+          this.entries.set(r.job.id, new Entry(r.job.id, r.job, this));
           this.waitingCount++;
         }
         break;
@@ -264,10 +366,11 @@ export class SendQueue implements SenderQueueStore {
 
   private snapshot(): QueueRecord[] {
     const out: QueueRecord[] = [];
-    for (const e of this.entries.values()) {
-      out.push({ op: 'add', job: toStorable(e.job) as SendJob });
-      if (e.started) out.push({ op: 'start', id: e.job.id, attempts: e.job.attempts });
-      if (e.outcome) out.push({ op: 'result', id: e.job.id, outcome: e.outcome });
+    for (const [id, e] of this.entries) {
+      const job = e.stored();
+      out.push({ op: 'add', job: toStorable(job) as SendJob });
+      if (e.started) out.push({ op: 'start', id, attempts: job.attempts });
+      if (e.outcome) out.push({ op: 'result', id, outcome: e.outcome });
     }
     return out;
   }
@@ -277,9 +380,10 @@ export class SendQueue implements SenderQueueStore {
    * a record appended before a compaction starts is drained into the old file and covered by the
    * snapshot; one issued during it goes to the new file after.
    */
-  private write(rec: QueueRecord): Promise<void> {
+  private write(rec: QueueRecord, line?: string): Promise<void> {
     if (!this.file) return Promise.resolve();
     if (this.closed) return Promise.reject(new SmsError('store_unavailable', 'The send queue store is closed'));
+    if (rec.op !== 'done' && this.doneLater.length) this.writeDone();
     const go = async (): Promise<void> => {
       if (this.broken) {
         // One recovery at a time; writes that arrive meanwhile wait for it.
@@ -292,7 +396,7 @@ export class SendQueue implements SenderQueueStore {
       }
       if (!this.log) throw new SmsError('store_unavailable', 'The send queue store is not open');
       try {
-        await this.log.append(rec);
+        await (line !== undefined ? this.log.appendLine(line) : this.log.append(rec));
         this.ok = true;
       } catch (err) {
         this.broken = true;

@@ -23,9 +23,9 @@ interface ReceiverCredentials {
 const TYPE = 'agentless-webhook-receiver';
 
 export = function (RED: NodeAPI) {
-  const registry = RouteRegistry.forApp(RED.httpNode as unknown as ExpressLikeApp);
   const rtSettings = packageSettings(RED);
   const { userDir } = rtSettings;
+  const registry = RouteRegistry.forApp(RED.httpNode as unknown as ExpressLikeApp, { direct: !rtSettings.httpNodeAuth && !rtSettings.httpAdminMiddleware });
 
   function ReceiverNode(this: Node<ReceiverCredentials>, config: ReceiverNodeDef) {
     RED.nodes.createNode(this, config);

@@ -3,13 +3,13 @@
  * retries on its own (our dispatch layer is the only one that retries), turns a 429 into an account-wide
  * pause, and classifies transport failures by whether the platform may have received the request.
  */
-import axios, { AxiosInstance } from 'axios';
 import http from 'http';
 import https from 'https';
 import { SmsError, type ErrorCode } from '../util/errors';
 import { parseRetryAfter } from '../util/retry-after';
 import type { Clock } from '../util/clock';
 import type { ProviderName, RequestBudget } from './types';
+import { exchange, type TransportOptions } from './http-transport';
 import { readBody } from './body';
 
 export interface HttpRequest {
@@ -41,7 +41,7 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOST
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ECONNABORTED']);
 
 export class HttpClient {
-  private readonly axios: AxiosInstance;
+  private readonly transport: TransportOptions;
   private readonly agents: { http: http.Agent; https: https.Agent };
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -52,23 +52,15 @@ export class HttpClient {
       http: new http.Agent({ keepAlive: true, timeout: 4000, maxSockets: 16 }),
       https: new https.Agent({ keepAlive: true, timeout: 4000, maxSockets: 16 }),
     };
-    this.axios = axios.create({
-      timeout: opts.timeoutMs ?? 30_000,
-      validateStatus: () => true,
-      maxRedirects: 0,
-      httpAgent: this.agents.http,
-      httpsAgent: this.agents.https,
-      transitional: { clarifyTimeoutError: true },
-      // Platform answers are small; a runaway body must not exhaust memory.
-      maxContentLength: 5 * 1024 * 1024,
-      proxy: false,
-    });
+    // No redirects, no proxy, every status answered (see http-transport); platform answers are small,
+    // so a runaway body must not exhaust memory.
+    this.transport = { agents: this.agents, timeoutMs: opts.timeoutMs ?? 30_000, maxBodyBytes: 5 * 1024 * 1024 };
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     if (!req.skipBudget) await this.opts.budget.acquire();
     let res;
-    const call = this.axios.request({ method: req.method, url: req.url, headers: req.headers, data: req.data });
+    const call = exchange({ method: req.method, url: req.url, headers: req.headers, data: req.data }, this.transport);
     this.inFlight.add(call);
     try {
       res = await call;

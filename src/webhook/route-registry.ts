@@ -9,6 +9,12 @@
  *   raw body for registered paths only and marks the request as parsed (`_body`) so body parsers skip it.
  * - a dispatcher on the node app (so httpNodeAuth and httpNodeMiddleware still apply) that hands the
  *   request to the handler registered for its path.
+ *
+ * The way through the rest of express (the editor's app, its middleware, the node app) costs about a
+ * quarter of the CPU of an acknowledgement. So once a POST to a path has reached the dispatcher, which
+ * proves nothing on the way answers or claims that path, later POSTs to it are processed by the
+ * capture straight away. Only where nothing on the way must see them: not with httpNodeAuth (it checks
+ * every request) or httpAdminMiddleware configured (`direct: false`).
  */
 import type { IncomingMessage, ServerResponse } from 'http';
 
@@ -58,16 +64,26 @@ function requestPath(req: Req): string {
 
 const registries = new WeakMap<object, RouteRegistry>();
 
+export interface RegistryOptions {
+  /** Whether a path proven to reach the dispatcher may skip the rest of express (see above). */
+  direct?: boolean;
+}
+
 export class RouteRegistry {
   private readonly routes = new Map<string, RouteHandler>();
+  /** Paths whose POSTs reached the dispatcher with nothing on the way taking them. */
+  private readonly provenPaths = new Set<string>();
 
-  private constructor(private readonly app: ExpressLikeApp) {}
+  private constructor(
+    private readonly app: ExpressLikeApp,
+    private readonly direct: boolean,
+  ) {}
 
   /** The registry of `app`, installing its hooks on first use only. */
-  static forApp(app: ExpressLikeApp): RouteRegistry {
+  static forApp(app: ExpressLikeApp, opts: RegistryOptions = {}): RouteRegistry {
     let r = registries.get(app);
     if (!r) {
-      r = new RouteRegistry(app);
+      r = new RouteRegistry(app, opts.direct === true);
       r.install();
       registries.set(app, r);
     }
@@ -89,6 +105,7 @@ export class RouteRegistry {
   unregister(path: string, handler: RouteHandler): void {
     const key = normalizeRoutePath(path);
     if (this.routes.get(key) === handler) this.routes.delete(key);
+    this.provenPaths.delete(key);
   }
 
   private mountPrefix(): string {
@@ -102,11 +119,16 @@ export class RouteRegistry {
       const full = requestPath(req);
       const prefix = this.mountPrefix();
       if (prefix && !full.startsWith(prefix + '/')) return next();
-      const handler = this.routes.get(normalizeRoutePath(full.slice(prefix.length)));
+      const key = normalizeRoutePath(full.slice(prefix.length));
+      const handler = this.routes.get(key);
       if (!handler) return next();
       handler.readBody(req, res).then(
         (raw) => {
           if (!raw) return; // answered already (413, 415, 408)
+          if (this.direct && this.provenPaths.has(key)) {
+            void handler.process(req, res, raw);
+            return;
+          }
           req[RAW] = raw;
           req._body = true; // tells body-parser the body is taken care of
           next();
@@ -125,6 +147,7 @@ export class RouteRegistry {
       }
       const raw = req[RAW];
       if (raw) {
+        if (this.direct) this.provenPaths.add(requestPath(req));
         void handler.process(req, res, raw);
         return;
       }

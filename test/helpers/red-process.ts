@@ -57,6 +57,8 @@ export class RedProcess {
   port = 0;
   private child: ChildProcess | null = null;
   log = '';
+  /** Node flags for the child (the bench's profiler sets `--cpu-prof`). */
+  nodeArgs: string[] = [];
 
   /** The child's process id while it runs (the benchmarks read its CPU time from /proc). */
   get pid(): number | undefined {
@@ -84,9 +86,13 @@ export class RedProcess {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/node-red/red.js'), '-u', this.userDir, '-s', path.join(this.userDir, 'settings.js'), '-p', String(this.port)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...this.nodeArgs, path.join(ROOT, 'node_modules/node-red/red.js'), '-u', this.userDir, '-s', path.join(this.userDir, 'settings.js'), '-p', String(this.port)],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     child.stdout!.on('data', (d) => (this.log += d));
     child.stderr!.on('data', (d) => (this.log += d));

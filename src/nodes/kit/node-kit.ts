@@ -23,6 +23,9 @@ export interface PackageSettings {
   /** Where http nodes and the admin API are mounted (false: disabled). */
   httpNodeRoot?: string | false;
   httpAdminRoot?: string | false;
+  /** Node-RED's own: when set, webhook requests must pass them on every request (see RouteRegistry). */
+  httpNodeAuth?: unknown;
+  httpAdminMiddleware?: unknown;
   /** TEST ONLY hooks under `agentlessSms` (see the entry files that read them); not product settings. */
   agentlessSms?: { budgetWindowMs?: number; complianceClock?: { now?: () => number } };
 }

@@ -1,0 +1,79 @@
+/**
+ * A long queue keeps only its front in memory; the jobs behind wait in a spill file and come back,
+ * unchanged and in order, when they are needed, also when the spill file is gone or a compaction
+ * rewrites the log while they are out of memory.
+ */
+import should from 'should';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { HOT_JOBS, SendQueue } from '../../src/dispatch/send-queue';
+import { toStorable, type SendJob } from '../../src/dispatch/job';
+import { ManualClock } from '../../src/util/clock';
+import { job } from '../helpers/dispatch-fakes';
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('dispatch: SendQueue spill file', () => {
+  const clock = new ManualClock();
+  const N = HOT_JOBS + 500;
+  const make = () => Array.from({ length: N }, (_, i) => job('n', `+1555${String(i).padStart(7, '0')}`, clock, { msg: { payload: `text ${i}`, n: i, sms: { to: `+1555${i}` } } }));
+
+  it('hands back every job of a long queue in order and unchanged, and removes the spill file on close', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sms-spill-'));
+    const q = new SendQueue(dir, { limit: N + 10, fsync: false });
+    await q.open();
+    const jobs = make();
+    await Promise.all(jobs.map((j) => q.add(j)));
+    await tick();
+    await tick();
+    const spill = path.join(dir, 'send-queue.jsonl.spill');
+    // The jobs behind the front are in the spill file.
+    should(fs.statSync(spill).size).be.above(0);
+    const expected = jobs.map((j) => toStorable(j) as SendJob);
+    // Delivered one by one from the front, as the dispatcher does.
+    // (The dispatcher does not wait for `done` records: they ride along with the next write.)
+    const dones: Promise<void>[] = [];
+    for (let i = 0; i < N; i++) {
+      const first = q.all().next().value!;
+      should(toStorable(first.job)).eql(expected[i]);
+      await q.markStarted(first.job.id, 1);
+      dones.push(q.markDone(first.job.id));
+    }
+    await Promise.all(dones);
+    should(q.size).equal(0);
+    await q.close();
+    should(fs.existsSync(spill)).be.false();
+  });
+
+  it('reads a job from the log when the spill file lost it, and a compaction keeps the spilled jobs', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sms-spill-'));
+    const q = new SendQueue(dir, { limit: N + 10, fsync: false, compactMinRecords: 100 });
+    await q.open();
+    const jobs = make();
+    await Promise.all(jobs.map((j) => q.add(j)));
+    await tick();
+    await tick();
+    // Emptied under us (the file is a cache): every job must still come back.
+    fs.truncateSync(path.join(dir, 'send-queue.jsonl.spill'), 0);
+    const last = q.get(jobs[N - 1].id)!;
+    should(toStorable(last.job)).eql(toStorable(jobs[N - 1]));
+    // Enough finished records to make the log compact itself while spilled jobs are still queued.
+    const done = 800;
+    const dones: Promise<void>[] = [];
+    for (let i = 0; i < done; i++) {
+      await q.markStarted(jobs[i].id, 1);
+      dones.push(q.markDone(jobs[i].id));
+    }
+    await Promise.all(dones);
+    for (let i = 0; i < 50; i++) await tick();
+    await q.close();
+    const lines = fs.readFileSync(path.join(dir, 'send-queue.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+    should(lines).be.below(N + 2 * done, 'the log was compacted');
+    const again = new SendQueue(dir, { limit: N + 10, fsync: false });
+    const entries = await again.open();
+    should(entries.map((e) => e.job.id)).eql(jobs.slice(done).map((j) => j.id));
+    should(entries.map((e) => toStorable(e.job))).eql(jobs.slice(done).map((j) => toStorable(j)));
+    await again.close();
+  });
+});
