@@ -7,8 +7,9 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { SandboxServer, type SandboxOptions } from '../../src/sandbox/server';
+import { NODE_RED_MAIN } from './node-red';
 
-helper.init(require.resolve('node-red'));
+helper.init(NODE_RED_MAIN);
 
 const root = path.resolve(__dirname, '..', '..');
 export const accountNode = require(path.join(root, 'nodes/nodes/agentless-account.js'));

@@ -9,6 +9,7 @@ import http from 'http';
 import os from 'os';
 import path from 'path';
 import type { AddressInfo } from 'net';
+import { NODE_RED_CLI } from './node-red';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -82,7 +83,7 @@ export class RedProcess {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    const child = spawn(process.execPath, [path.join(ROOT, 'node_modules/node-red/red.js'), '-u', this.userDir, '-s', path.join(this.userDir, 'settings.js'), '-p', String(this.port)], {
+    const child = spawn(process.execPath, [NODE_RED_CLI, '-u', this.userDir, '-s', path.join(this.userDir, 'settings.js'), '-p', String(this.port)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

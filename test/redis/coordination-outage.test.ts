@@ -11,7 +11,7 @@ import { RedisCoordination } from '../../src/coordination/coordination';
 import { DISPATCH_DEFAULTS } from '../../src/send/sender';
 import { toSmsError } from '../../src/util/errors';
 import { RedisServer } from '../helpers/redis-server';
-import { FakeProvider, job, ok } from './dispatch-fakes';
+import { FakeProvider, job, ok } from '../unit/dispatch-fakes';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
