@@ -18,6 +18,7 @@ import { RedisSendQueue } from './redis-send-queue';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisEventStore } from './redis-event-store';
 import { RedisOptOutStore } from './redis-opt-out-store';
+import { loadRedisLibraries, type RedisPackageNames } from './redis-libraries';
 
 export type CoordinationMode = 'local' | 'redis';
 
@@ -95,9 +96,10 @@ export class RedisCoordination implements Coordination {
     accountId: string,
     private readonly settings: RedisSettings,
     budget: BudgetSettings,
-    private readonly deps: { clock: Clock; logger: Logger },
+    private readonly deps: { clock: Clock; logger: Logger; packages?: RedisPackageNames },
   ) {
-    this.link = new RedisLink(settings, deps.logger);
+    // Throws dependency_missing (naming the install command) when ioredis or BullMQ is not installed.
+    this.link = new RedisLink(settings, deps.logger, undefined, loadRedisLibraries(deps.packages));
     this.keys = `${settings.keyPrefix}${safeName(accountId)}:`;
     this.budget = new RedisBudget(this.link, { requestsPerMinute: budget.requestsPerMinute, windowMs: budget.windowMs, keys: this.keys, clock: deps.clock });
   }

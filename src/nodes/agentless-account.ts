@@ -7,7 +7,9 @@ import type { AccountDef, AccountNode, AccountNodeCredentials } from './types';
 import { AccountRuntime } from '../providers/account';
 import { PROVIDERS } from '../providers/types';
 import { capabilitiesOf } from '../providers/factory';
-import { LocalCoordination, RedisCoordination, type Coordination } from '../coordination/coordination';
+import { LocalCoordination, type Coordination } from '../coordination/coordination';
+import { openRedisCoordination, UnavailableCoordination } from '../coordination/unavailable-coordination';
+import type { RedisPackageNames } from '../coordination/redis-libraries';
 import { REDIS_DEFAULTS } from '../coordination/redis-connection';
 import { DEFAULT_GENESYS_REGION } from '../providers/genesys-regions';
 import { systemClock } from '../util/clock';
@@ -24,6 +26,9 @@ export = function (RED: NodeAPI) {
   // TEST ONLY: `settings.agentlessSms.budgetWindowMs` shortens the budget's 60 s window so runtime tests
   // of "never more than N per window" take seconds. Not a product setting.
   const testWindowMs = (RED.settings as { agentlessSms?: { budgetWindowMs?: number } }).agentlessSms?.budgetWindowMs;
+  // TEST ONLY: `settings.agentlessSms.redisPackages` names the Redis libraries to load, so a test can name
+  // one that is not installed and see what a user without them sees. Not a product setting.
+  const testRedisPackages = (RED.settings as { agentlessSms?: { redisPackages?: RedisPackageNames } }).agentlessSms?.redisPackages;
 
   function AgentlessAccountNode(this: AccountNode, config: AccountDef) {
     RED.nodes.createNode(this, config);
@@ -36,7 +41,7 @@ export = function (RED: NodeAPI) {
     let coordination: Coordination;
     if (config.coordination === 'redis') {
       const lease = Number(config.redisLease);
-      coordination = new RedisCoordination(
+      coordination = openRedisCoordination(
         this.id,
         {
           url: (config.redisUrl || '').trim() || 'redis://127.0.0.1:6379',
@@ -47,8 +52,13 @@ export = function (RED: NodeAPI) {
           whenDown: config.redisWhenDown === 'hold' ? 'hold' : 'fail',
         },
         { requestsPerMinute: rpm, windowMs },
-        { clock: systemClock, logger },
+        { clock: systemClock, logger, packages: testRedisPackages },
       );
+      if (coordination instanceof UnavailableCoordination) {
+        // Every message through this account gets the same error on output 2; say it once here as well.
+        this.error(coordination.error.message);
+        this.status({ fill: 'red', shape: 'ring', text: `agentless-account.status.${coordination.error.code}` });
+      }
     } else {
       coordination = new LocalCoordination({ requestsPerMinute: rpm, windowMs }, systemClock);
     }

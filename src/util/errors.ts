@@ -14,6 +14,8 @@ export const ERROR_CODES = [
   'invalid_message_id',
   'invalid_request',
   'config_missing',
+  // an account set to Redis coordination, without the Redis libraries (bullmq, ioredis) installed
+  'dependency_missing',
   // dispatch
   'queue_full',
   'circuit_open',
