@@ -11,7 +11,7 @@ export interface BenchConfig {
   rate: { points: { ratePerSecond: number; messages: number }[] };
   /** `concurrency`: requests in flight, for the sender and the client loop alike. */
   throughput: { messages: number; concurrency: number };
-  /** `burst`: a closed loop of `requests` signed events, `concurrency` at a time (the issue's 500-request check). */
+  /** `burst`: a closed loop of `requests` signed events, `concurrency` at a time. */
   webhook: { rates: number[]; seconds: number; stalledRate: number; connections: number; duplicateShare: number; burst: { requests: number; concurrency: number } };
   storm: { ratePerSecond: number; leadSeconds: number; stormSeconds: number; retryAfterSeconds: number; tailSeconds: number };
   restart: { messages: number; ratePerSecond: number; killAfter: number; quietMs: number };
@@ -24,9 +24,21 @@ export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     label: spec ? 'spec' : 'full',
     runs: Number(env.BENCH_RUNS ?? 3),
     parallel: false,
-    rate: { points: [{ ratePerSecond: 20, messages: spec ? 2000 : 1000 }, { ratePerSecond: 100, messages: 2000 }] },
+    rate: {
+      points: [
+        { ratePerSecond: 20, messages: spec ? 2000 : 1000 },
+        { ratePerSecond: 100, messages: 2000 },
+      ],
+    },
     throughput: { messages: 1000, concurrency: 8 },
-    webhook: { rates: [500, 1000, 2000], seconds: Number(env.BENCH_WEBHOOK_SECONDS ?? (spec ? 30 : 6)), stalledRate: 1000, connections: 50, duplicateShare: 0.05, burst: { requests: 500, concurrency: 10 } },
+    webhook: {
+      rates: [500, 1000, 2000],
+      seconds: Number(env.BENCH_WEBHOOK_SECONDS ?? (spec ? 30 : 6)),
+      stalledRate: 1000,
+      connections: 50,
+      duplicateShare: 0.05,
+      burst: { requests: 500, concurrency: 10 },
+    },
     storm: { ratePerSecond: 20, leadSeconds: 2, stormSeconds: 30, retryAfterSeconds: 5, tailSeconds: 8 },
     restart: { messages: 1000, ratePerSecond: 100, killAfter: 100, quietMs: 3000 },
     memory: { jobs: 100_000 },

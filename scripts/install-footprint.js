@@ -27,9 +27,7 @@ function du(dir) {
 }
 
 try {
-  const packed = tarball
-    ? path.resolve(tarball)
-    : path.join(scratch, execFileSync(npm, ['pack', '--silent', '--pack-destination', scratch], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop());
+  const packed = tarball ? path.resolve(tarball) : path.join(scratch, execFileSync(npm, ['pack', '--silent', '--pack-destination', scratch], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop());
   const project = path.join(scratch, 'project');
   fs.mkdirSync(project);
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'footprint', version: '1.0.0', private: true }));

@@ -15,7 +15,7 @@ const userDir = process.env.DEMO_DIR ? path.resolve(process.env.DEMO_DIR) : path
 const port = Number(process.env.PORT || 1880);
 const sandboxPort = Number(process.env.SANDBOX_PORT || 8787);
 
-if (!fs.existsSync(path.join(root, 'nodes', 'nodes', 'agentless-send-sms.js'))) {
+if (!fs.existsSync(path.join(root, 'nodes', 'agentless-send-sms.js'))) {
   execFileSync(process.execPath, [path.join(__dirname, 'build.js')], { stdio: 'inherit', cwd: root });
 }
 

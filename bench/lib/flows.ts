@@ -15,7 +15,12 @@ function head(next: string) {
     { id: 'in', z: 't', type: 'http in', url: '/enqueue', method: 'post', wires: [['split', 'resp']] },
     { id: 'resp', z: 't', type: 'http response', statusCode: '202', wires: [] },
     {
-      id: 'split', z: 't', type: 'function', name: 'one msg per n', outputs: 1, wires: [[next]],
+      id: 'split',
+      z: 't',
+      type: 'function',
+      name: 'one msg per n',
+      outputs: 1,
+      wires: [[next]],
       func: `flow.set('count', 0); flow.set('total', msg.payload.count); flow.set('start', Date.now());
 const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '${TO}', payload: msg.payload.prefix + ' ' + i, n: i });
 return [out];`,
@@ -26,7 +31,12 @@ return [out];`,
 function tail(collectorUrl: string) {
   return [
     {
-      id: 'tally', z: 't', type: 'function', name: 'count outcomes', outputs: 1, wires: [['post']],
+      id: 'tally',
+      z: 't',
+      type: 'function',
+      name: 'count outcomes',
+      outputs: 1,
+      wires: [['post']],
       func: `const c = (flow.get('count') || 0) + 1; flow.set('count', c);
 const out = [];
 const code = msg.error ? msg.error.code : (msg.statusCode && msg.statusCode >= 300 ? 'http_' + msg.statusCode : null);
@@ -51,8 +61,29 @@ export interface SendFlowOptions {
 export function oursSendFlow(o: SendFlowOptions): unknown[] {
   return [
     { id: 't', type: 'tab', label: 'bench ours' },
-    { id: 'acct', type: 'agentless-account', name: 'Genesys sandbox', provider: 'genesys-cloud', region: 'mypurecloud.com', apiBaseUrl: o.sandboxUrl, authBaseUrl: o.sandboxUrl, requestsPerMinute: o.requestsPerMinute ?? 1_000_000, credentials: CREDS },
-    { id: 'sender', type: 'agentless-sender', name: 'Bench number', account: 'acct', fromAddress: FROM, mode: 'agentless', ratePerSecond: o.ratePerSecond, burst: o.burst ?? 1, queueLimit: o.queueLimit ?? 200_000, concurrency: o.concurrency ?? 1 },
+    {
+      id: 'acct',
+      type: 'agentless-account',
+      name: 'Genesys sandbox',
+      provider: 'genesys-cloud',
+      region: 'mypurecloud.com',
+      apiBaseUrl: o.sandboxUrl,
+      authBaseUrl: o.sandboxUrl,
+      requestsPerMinute: o.requestsPerMinute ?? 1_000_000,
+      credentials: CREDS,
+    },
+    {
+      id: 'sender',
+      type: 'agentless-sender',
+      name: 'Bench number',
+      account: 'acct',
+      fromAddress: FROM,
+      mode: 'agentless',
+      ratePerSecond: o.ratePerSecond,
+      burst: o.burst ?? 1,
+      queueLimit: o.queueLimit ?? 200_000,
+      concurrency: o.concurrency ?? 1,
+    },
     ...head('send'),
     { id: 'send', z: 't', type: 'agentless-send-sms', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['tally'], ['tally']] },
     ...tail(o.collectorUrl),
@@ -64,12 +95,31 @@ export function baselineSendFlow(o: SendFlowOptions & { token: string }): unknow
     { id: 't', type: 'tab', label: 'bench baseline' },
     ...head('rl'),
     {
-      id: 'rl', z: 't', type: 'delay', name: 'rate limit', pauseType: 'rate', timeout: '5', timeoutUnits: 'seconds',
-      rate: String(o.ratePerSecond), nbRateUnits: '1', rateUnits: 'second', randomFirst: '1', randomLast: '5', randomUnits: 'seconds',
-      drop: false, allowrate: false, outputs: 1, wires: [['mk']],
+      id: 'rl',
+      z: 't',
+      type: 'delay',
+      name: 'rate limit',
+      pauseType: 'rate',
+      timeout: '5',
+      timeoutUnits: 'seconds',
+      rate: String(o.ratePerSecond),
+      nbRateUnits: '1',
+      rateUnits: 'second',
+      randomFirst: '1',
+      randomLast: '5',
+      randomUnits: 'seconds',
+      drop: false,
+      allowrate: false,
+      outputs: 1,
+      wires: [['mk']],
     },
     {
-      id: 'mk', z: 't', type: 'function', name: 'build request', outputs: 1, wires: [['hreq']],
+      id: 'mk',
+      z: 't',
+      type: 'function',
+      name: 'build request',
+      outputs: 1,
+      wires: [['hreq']],
       func: `msg.url = ${JSON.stringify(o.sandboxUrl + AGENTLESS_PATH)};
 msg.method = 'POST';
 msg.headers = { authorization: 'Bearer ${o.token}', 'content-type': 'application/json' };
@@ -93,10 +143,33 @@ export const WEBHOOK_SECRET = 'whsec_' + Buffer.from('bench-webhook-secret-32-by
 export function webhookFlow(): unknown[] {
   const sink = (id: string) => ({ id, z: 't', type: 'function', name: 'consume', outputs: 1, func: 'return null;', wires: [[]] });
   const stall = (id: string, next: string) => ({
-    id, z: 't', type: 'delay', name: 'slow downstream', pauseType: 'delay', timeout: '1', timeoutUnits: 'seconds',
-    rate: '1', nbRateUnits: '1', rateUnits: 'second', randomFirst: '1', randomLast: '5', randomUnits: 'seconds', drop: false, allowrate: false, outputs: 1, wires: [[next]],
+    id,
+    z: 't',
+    type: 'delay',
+    name: 'slow downstream',
+    pauseType: 'delay',
+    timeout: '1',
+    timeoutUnits: 'seconds',
+    rate: '1',
+    nbRateUnits: '1',
+    rateUnits: 'second',
+    randomFirst: '1',
+    randomLast: '5',
+    randomUnits: 'seconds',
+    drop: false,
+    allowrate: false,
+    outputs: 1,
+    wires: [[next]],
   });
-  const rx = (id: string, p: string, next: string) => ({ id, z: 't', type: 'agentless-webhook-receiver', path: p, auth: 'standard-webhooks', credentials: { secret: WEBHOOK_SECRET }, wires: [[next], [next], [next], [next]] });
+  const rx = (id: string, p: string, next: string) => ({
+    id,
+    z: 't',
+    type: 'agentless-webhook-receiver',
+    path: p,
+    auth: 'standard-webhooks',
+    credentials: { secret: WEBHOOK_SECRET },
+    wires: [[next], [next], [next], [next]],
+  });
   return [
     { id: 't', type: 'tab', label: 'bench webhooks' },
     rx('rx', '/hooks/ours', 'sink1'),

@@ -35,7 +35,9 @@ export async function measureRate(cfg: BenchConfig, log: (s: string) => void): P
         const [o, b] = await Promise.all([runOnce(ours, n, rate, `r${r}`), runOnce(base, n, rate, `r${r}`)]);
         acc.ours.push(o);
         acc.baseline.push(b);
-        log(`rate ${rate}/s run ${r + 1}: ours ${o.rate.toFixed(2)}/s max ${o.maxPerSecond}/1s p99 jitter ${o.p99JitterMs} ms; baseline ${b.rate.toFixed(2)}/s max ${b.maxPerSecond}/1s p99 jitter ${b.p99JitterMs} ms`);
+        log(
+          `rate ${rate}/s run ${r + 1}: ours ${o.rate.toFixed(2)}/s max ${o.maxPerSecond}/1s p99 jitter ${o.p99JitterMs} ms; baseline ${b.rate.toFixed(2)}/s max ${b.maxPerSecond}/1s p99 jitter ${b.p99JitterMs} ms`,
+        );
       }
       const sum = (xs: typeof acc.ours) => ({
         rate: summarize(xs.map((x) => x.rate)),

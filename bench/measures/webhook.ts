@@ -42,7 +42,11 @@ function eventSource(run: string, dupShare: number) {
   return (): Prepared => {
     if (recent.length && Math.random() < dupShare) return recent[Math.floor(Math.random() * recent.length)];
     const id = `evt_${run}_${seq++}`;
-    const body = JSON.stringify({ type: 'message.status', id, data: { id: `msg_${run}_${seq}`, conversationId: 'c', to: '+12025550123', from: '+12025550100', status: 'delivery-success', normalizedReceipts: [], timestamp: new Date().toISOString() } });
+    const body = JSON.stringify({
+      type: 'message.status',
+      id,
+      data: { id: `msg_${run}_${seq}`, conversationId: 'c', to: '+12025550123', from: '+12025550100', status: 'delivery-success', normalizedReceipts: [], timestamp: new Date().toISOString() },
+    });
     const ts = Math.floor(Date.now() / 1000);
     const p = { body, headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signStandardWebhook(WEBHOOK_SECRET, id, ts, body) } };
     recent.push(p);
@@ -161,7 +165,7 @@ export async function measureWebhook(cfg: BenchConfig, log: (s: string) => void)
       }
       points.push(toPoint(target, rate, 'fixed-rate', runs));
     }
-    // The issue's own check: a burst of signed events, a few at a time, as a platform retrying a backlog.
+    // A burst of signed events, a few at a time, as a platform retrying a backlog sends them.
     const { requests, concurrency } = w.burst;
     for (const target of ['ours', 'plain', 'bare'] as const) {
       const url = target === 'bare' ? `${bareUrl}/hooks` : `${redUrl}/hooks/${target}`;

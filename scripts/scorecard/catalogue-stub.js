@@ -14,7 +14,7 @@ const catalogue = file ? JSON.parse(fs.readFileSync(file, 'utf8')) : { modules: 
 
 const wrapped = new WeakSet();
 const load = Module._load;
-Module._load = function (request, parent, isMain) {
+Module._load = function (request) {
   const exported = load.apply(this, arguments);
   if (request === 'axios' && exported && typeof exported.get === 'function' && !wrapped.has(exported)) {
     const get = exported.get;

@@ -57,7 +57,12 @@ for (const [rule, what] of Object.entries(RULES)) {
   const entry = card[rule];
   const ok = !!entry && entry.test === true;
   if (!ok) failed++;
-  const extra = entry ? Object.entries(entry).filter(([k]) => k !== 'test').map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ') : 'not checked';
+  const extra = entry
+    ? Object.entries(entry)
+        .filter(([k]) => k !== 'test')
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(' ')
+    : 'not checked';
   console.log(`${ok ? 'PASS' : 'FAIL'} ${rule} ${what}${extra ? '  (' + extra + ')' : ''}`);
 }
 // A node whose .html the validator cannot parse is silently left out of N01/N02: count it as a failure.

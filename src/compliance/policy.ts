@@ -8,13 +8,13 @@
  * - right before each request (`checkDispatch`): the opt-out list again (a STOP may arrive while the
  *   message waits) and quiet hours (hold until the window opens, or fail).
  */
-import { SmsError } from '../util/errors';
+import { SmsError, codesOf } from '../util/errors';
 import { checkContent, compilePatterns, FOOTER_MODES, UCS2_MODES, type ContentRules, type FooterMode, type RuleResult, type Ucs2Mode } from './content-rules';
 import { SendingWindow } from './quiet-hours';
 import type { SegmentInfo } from '../phone/segments';
 
 export type ComplianceCode = 'opted_out' | 'quiet_hours' | 'too_many_segments' | 'content_blocked' | 'missing_opt_out_text';
-export const COMPLIANCE_CODES: ReadonlySet<string> = new Set<ComplianceCode>(['opted_out', 'quiet_hours', 'too_many_segments', 'content_blocked', 'missing_opt_out_text']);
+export const COMPLIANCE_CODES: ReadonlySet<string> = codesOf('compliance');
 
 export interface ComplianceRecord {
   rules: RuleResult[];

@@ -1,11 +1,10 @@
 /**
- * How the instances of one account coordinate. `local` (the default): everything in this process and
- * in the user directory, exactly as without this module (the stores are the ones the nodes create
- * themselves). `redis`: the account's request budget and 429 pauses, each sender's queue and
+ * How the instances of one account coordinate. `local` (the default, src/coordination/local.ts):
+ * everything in this process and in the user directory. `redis`: the account's request budget and 429 pauses, each sender's queue and
  * idempotency keys, webhook event dedupe and the opt-out list live in Redis and are shared by every
  * Node-RED instance that runs the same flows against the same Redis.
  */
-import { AccountBudget, type SharedBudget } from '../dispatch/request-budget';
+import type { SharedBudget } from '../dispatch/request-budget';
 import type { SenderQueueStore } from '../dispatch/send-queue';
 import type { IdempotencyKeys } from '../dispatch/idempotency-store';
 import type { EventClaimStore } from '../webhook/event-store';
@@ -19,6 +18,11 @@ import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisEventStore } from './redis-event-store';
 import { RedisOptOutStore } from './redis-opt-out-store';
 import { loadRedisLibraries, type RedisPackageNames } from './redis-libraries';
+import { UnavailableCoordination } from './unavailable-coordination';
+import { SmsError } from '../util/errors';
+import { LocalCoordination } from './local';
+
+export { LocalCoordination } from './local';
 
 export type CoordinationMode = 'local' | 'redis';
 
@@ -35,53 +39,31 @@ export interface SenderStoreSettings {
   burst: number;
   idempotencyRetentionMs: number;
   logger: Logger;
+  /** The sender's directory for local stores (null or absent: memory only). */
+  storeDir?: string | null;
 }
 
-export interface SharedSenderStores {
+export interface SenderStores {
   queueStore: SenderQueueStore;
   idempotencyStore: IdempotencyKeys;
+  /** False for stores kept in memory only (no user directory): nothing waits for them to open. */
+  durable: boolean;
 }
 
 export interface Coordination {
   readonly mode: CoordinationMode;
   /** The account's request budget (shared by every instance with Redis). */
   readonly budget: SharedBudget;
-  /** A sender's queue and idempotency stores; null: the sender keeps its local ones. */
-  senderStores(senderId: string, s: SenderStoreSettings): SharedSenderStores | null;
-  /** A webhook receiver's event store; null: the receiver keeps its local one. */
-  eventStore(receiverId: string): EventClaimStore | null;
-  /** The account's opt-out list; null: the account keeps its local one. */
-  optOutStore(): Promise<OptOutList> | null;
+  /** A sender's queue and idempotency stores. */
+  senderStores(senderId: string, s: SenderStoreSettings): SenderStores;
+  /** A webhook receiver's event store (dedupe of retried events). */
+  eventStore(receiverId: string): Promise<EventClaimStore>;
+  /** The account's opt-out list, opened on first use and shared by its senders and receivers. */
+  optOutStore(): Promise<OptOutList>;
   /** False while the shared store is unreachable (always true for local). */
   readonly ok: boolean;
   onStatus(fn: () => void): () => void;
   close(): Promise<void>;
-}
-
-export class LocalCoordination implements Coordination {
-  readonly mode = 'local' as const;
-  readonly budget: AccountBudget;
-  readonly ok = true;
-
-  constructor(budget: BudgetSettings, clock: Clock) {
-    this.budget = new AccountBudget({ requestsPerMinute: budget.requestsPerMinute, clock, windowMs: budget.windowMs });
-  }
-
-  senderStores(): null {
-    return null;
-  }
-  eventStore(): null {
-    return null;
-  }
-  optOutStore(): null {
-    return null;
-  }
-  onStatus(): () => void {
-    return () => {};
-  }
-  async close(): Promise<void> {
-    this.budget.close();
-  }
 }
 
 export class RedisCoordination implements Coordination {
@@ -112,7 +94,7 @@ export class RedisCoordination implements Coordination {
     return this.link.onStatus(fn);
   }
 
-  senderStores(senderId: string, s: SenderStoreSettings): SharedSenderStores {
+  senderStores(senderId: string, s: SenderStoreSettings): SenderStores {
     const burst = Math.max(1, Math.floor(s.burst));
     return {
       queueStore: new RedisSendQueue(this.link, {
@@ -127,11 +109,12 @@ export class RedisCoordination implements Coordination {
         logger: s.logger,
       }),
       idempotencyStore: new RedisIdempotencyStore(this.link, `${this.keys}idempotency:${safeName(senderId)}:`, s.idempotencyRetentionMs),
+      durable: true,
     };
   }
 
-  eventStore(receiverId: string): EventClaimStore {
-    return new RedisEventStore(this.link, `${this.keys}webhook:${safeName(receiverId)}:`);
+  eventStore(receiverId: string): Promise<EventClaimStore> {
+    return Promise.resolve(new RedisEventStore(this.link, `${this.keys}webhook:${safeName(receiverId)}:`));
   }
 
   optOutStore(): Promise<OptOutList> {
@@ -148,5 +131,23 @@ export class RedisCoordination implements Coordination {
     this.budget.close();
     await this.optOuts?.then((s) => s.close()).catch(() => {});
     await this.link.close();
+  }
+}
+
+/**
+ * The coordination an account's settings ask for (`local` unless `redis` is chosen). Redis that cannot
+ * start (libraries not installed, unusable URL) gives an UnavailableCoordination holding the reason.
+ */
+export function createCoordination(
+  accountId: string,
+  parsed: { budget: BudgetSettings; coordination: { mode: 'local' } | { mode: 'redis'; redis: RedisSettings } },
+  deps: { clock: Clock; logger: Logger; userDir?: string; packages?: RedisPackageNames },
+): Coordination {
+  if (parsed.coordination.mode !== 'redis') return new LocalCoordination(parsed.budget, { clock: deps.clock, accountId, userDir: deps.userDir });
+  try {
+    return new RedisCoordination(accountId, parsed.coordination.redis, parsed.budget, deps);
+  } catch (err) {
+    if (err instanceof SmsError) return new UnavailableCoordination(err, parsed.budget, deps.clock);
+    throw err;
   }
 }

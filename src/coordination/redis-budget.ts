@@ -178,7 +178,18 @@ export class RedisBudget implements SharedBudget {
         let r: [number, number, number];
         try {
           const c = await this.link.ready(this.opts.outageWaitMs);
-          r = (await c.eval(ACQUIRE, 4, this.k.win, this.k.pause, this.k.need, this.k.probe, String(this.requestsPerMinute), String(this.opts.windowMs), String(this.opts.probeTimeoutMs), `${process.pid}-${++this.seq}-${Math.random()}`)) as [number, number, number];
+          r = (await c.eval(
+            ACQUIRE,
+            4,
+            this.k.win,
+            this.k.pause,
+            this.k.need,
+            this.k.probe,
+            String(this.requestsPerMinute),
+            String(this.opts.windowMs),
+            String(this.opts.probeTimeoutMs),
+            `${process.pid}-${++this.seq}-${Math.random()}`,
+          )) as [number, number, number];
         } catch (err) {
           if (this.closed) break;
           // Not knowing the budget is no licence to send: this request fails without being sent.

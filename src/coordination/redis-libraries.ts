@@ -51,7 +51,7 @@ export function loadRedisLibraries(names: RedisPackageNames = REDIS_PACKAGES): R
       'dependency_missing',
       `Redis coordination needs the packages bullmq and ioredis, and ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed: ` +
         `run "${REDIS_INSTALL_COMMAND}" in the Node-RED user directory (usually ~/.node-red) and restart Node-RED, ` +
-        'or set the account\'s coordination to Local',
+        "or set the account's coordination to Local",
       { retryable: false, sent: 'no' },
     );
   }

@@ -3,18 +3,15 @@
  * (dependency_missing) or the Redis settings are unusable (config_missing). It never falls back to local
  * coordination, which would split the request budget and the queues between instances without anyone
  * noticing: every shared store answers with the reason instead, so each message leaves on output 2 with
- * that code and the fix in its message, and webhook events are answered 500 (the platform retries them
- * once the account works).
+ * that code and the fix in its message, and webhook receivers report the store as failed (events are
+ * answered 500, so the platform retries them once the account works).
  */
 import { AccountBudget } from '../dispatch/request-budget';
 import type { EventClaimStore } from '../webhook/event-store';
 import type { OptOutList } from '../compliance/opt-out-store';
-import { SmsError } from '../util/errors';
+import type { SmsError } from '../util/errors';
 import type { Clock } from '../util/clock';
-import type { Logger } from '../util/logger';
-import { RedisCoordination, type BudgetSettings, type Coordination, type SenderStoreSettings, type SharedSenderStores } from './coordination';
-import type { RedisSettings } from './redis-connection';
-import type { RedisPackageNames } from './redis-libraries';
+import type { BudgetSettings, Coordination, SenderStores, SenderStoreSettings } from './coordination';
 
 export class UnavailableCoordination implements Coordination {
   readonly mode = 'redis' as const;
@@ -31,20 +28,12 @@ export class UnavailableCoordination implements Coordination {
   }
 
   /** Thrown while the sender starts: the sender keeps it as its configuration error for every message. */
-  senderStores(_senderId: string, _settings: SenderStoreSettings): SharedSenderStores {
+  senderStores(_senderId: string, _settings: SenderStoreSettings): SenderStores {
     throw this.error;
   }
 
-  eventStore(_receiverId: string): EventClaimStore {
-    const error = this.error;
-    return {
-      claim(_eventId: string) {
-        const committed = Promise.reject(error);
-        committed.catch(() => {});
-        return { duplicate: false, advanced: [], committed };
-      },
-      close: () => Promise.resolve(),
-    };
+  eventStore(_receiverId: string): Promise<EventClaimStore> {
+    return Promise.reject(this.error);
   }
 
   optOutStore(): Promise<OptOutList> {
@@ -57,20 +46,5 @@ export class UnavailableCoordination implements Coordination {
 
   async close(): Promise<void> {
     this.budget.close();
-  }
-}
-
-/** The account's Redis coordination, or an UnavailableCoordination holding why it cannot start. */
-export function openRedisCoordination(
-  accountId: string,
-  settings: RedisSettings,
-  budget: BudgetSettings,
-  deps: { clock: Clock; logger: Logger; packages?: RedisPackageNames },
-): RedisCoordination | UnavailableCoordination {
-  try {
-    return new RedisCoordination(accountId, settings, budget, deps);
-  } catch (err) {
-    if (err instanceof SmsError) return new UnavailableCoordination(err, budget, deps.clock);
-    throw err;
   }
 }

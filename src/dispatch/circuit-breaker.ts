@@ -31,7 +31,10 @@ export class CircuitBreaker {
   private probeOut = false;
   private listeners = new Set<(s: CircuitState) => void>();
 
-  constructor(opts: Partial<BreakerOptions>, private readonly clock: Clock) {
+  constructor(
+    opts: Partial<BreakerOptions>,
+    private readonly clock: Clock,
+  ) {
     this.opts = { ...DEFAULT_BREAKER, ...opts };
   }
 

@@ -14,7 +14,8 @@ import { SmsError, toSmsError } from '../util/errors';
 import type { Logger } from '../util/logger';
 import { CircuitBreaker, type BreakerOptions, type CircuitState } from './circuit-breaker';
 import { IdempotencyStore, type IdempotencyKeys } from './idempotency-store';
-import { loadOutcome, storeOutcome, type SendJob, type SendOutcome } from './job';
+import type { SendJob, SendOutcome } from './job';
+import { OutcomeDelivery, type OutcomeListener } from './outcome-delivery';
 import { AccountBudget, isSharedBudget, type SharedBudget } from './request-budget';
 import { DEFAULT_BACKOFF, backoffMs, classify, countsForBreaker, type BackoffOptions } from './retry-policy';
 import { SendQueue, type QueueEntry, type SenderQueueStore } from './send-queue';
@@ -61,6 +62,8 @@ export interface DispatcherOptions {
   queueStore?: SenderQueueStore;
   /** A shared idempotency store instead of the local one in `storeDir`. */
   idempotencyStore?: IdempotencyKeys;
+  /** Whether submissions need the store open (default: a `storeDir` or a given queue store). */
+  persistent?: boolean;
 }
 
 export type GateDecision = SmsError | null | { holdUntil: number };
@@ -81,7 +84,7 @@ export interface DispatcherStats {
   storeOk: boolean;
 }
 
-export type OutcomeListener = (job: SendJob, outcome: SendOutcome) => void;
+export type { OutcomeListener } from './outcome-delivery';
 
 interface Run {
   job: SendJob;
@@ -106,8 +109,7 @@ export class Dispatcher {
   /** Submissions need a working store (a local directory or a shared store). */
   private readonly persistent: boolean;
   private readonly shared: SharedBudget | null;
-  private readonly listeners = new Map<string, OutcomeListener>();
-  private readonly held = new Map<string, SendJob[]>();
+  private readonly delivery: OutcomeDelivery;
   private readonly runs = new Map<string, Run>();
   private readonly keysInFlight = new Map<string, string>();
   private readonly sleepers = new Set<() => void>();
@@ -134,16 +136,19 @@ export class Dispatcher {
     this.bucket = new TokenBucket(opts.ratePerSecond, opts.burst, opts.clock);
     this.breaker = new CircuitBreaker(opts.breaker, opts.clock);
     const prefix = opts.storeName ?? 'sender';
-    this.persistent = opts.storeDir !== null || opts.queueStore !== undefined;
+    this.persistent = opts.persistent ?? (opts.storeDir !== null || opts.queueStore !== undefined);
     this.shared = isSharedBudget(budget) ? budget : null;
     this.queue = opts.queueStore ?? new SendQueue(opts.storeDir, { limit: opts.queueLimit, fileName: `${prefix}-queue.jsonl`, fsync: opts.fsync, logger: opts.logger });
-    this.idem = opts.idempotencyStore ?? new IdempotencyStore(opts.storeDir, {
-      retentionMs: opts.idempotencyRetentionMs,
-      clock: opts.clock,
-      fileName: `${prefix}-idempotency.jsonl`,
-      fsync: opts.fsync,
-      logger: opts.logger,
-    });
+    this.delivery = new OutcomeDelivery({ queue: this.queue, logger: opts.logger, storeFailed: (err) => this.storeFailed(err), changed: () => this.changed() });
+    this.idem =
+      opts.idempotencyStore ??
+      new IdempotencyStore(opts.storeDir, {
+        retentionMs: opts.idempotencyRetentionMs,
+        clock: opts.clock,
+        fileName: `${prefix}-idempotency.jsonl`,
+        fsync: opts.fsync,
+        logger: opts.logger,
+      });
     this.unsubscribe.push(
       this.breaker.onChange(() => {
         this.kick();
@@ -163,7 +168,7 @@ export class Dispatcher {
     this.queue.onArrive?.((entry) => {
       if (this.closing) return;
       this.adopt(entry);
-      this.flushHeld(entry.job.nodeId);
+      this.delivery.flush(entry.job.nodeId);
       this.pump();
       this.changed();
     });
@@ -185,7 +190,7 @@ export class Dispatcher {
       this.storeFailed(err);
     }
     this.ready = true;
-    for (const nodeId of [...this.held.keys()]) this.flushHeld(nodeId);
+    this.delivery.start();
     this.pump();
     this.changed();
   }
@@ -193,7 +198,7 @@ export class Dispatcher {
   /** A stored entry to resume: deliver its outcome, or report it ambiguous if it was being sent. */
   private adopt(e: QueueEntry): void {
     if (e.outcome) {
-      this.hold(e.job);
+      this.delivery.hold(e.job);
     } else if (e.started && !this.opts.resendAmbiguous) {
       // It was being sent when the process stopped: it may have gone out, so it is not resent.
       const error = new SmsError('ambiguous_send', 'The sender stopped while this message was being sent; it may have been sent', { sent: 'maybe' });
@@ -202,12 +207,11 @@ export class Dispatcher {
   }
 
   register(nodeId: string, listener: OutcomeListener): void {
-    this.listeners.set(nodeId, listener);
-    this.flushHeld(nodeId);
+    this.delivery.register(nodeId, listener);
   }
 
   unregister(nodeId: string): void {
-    this.listeners.delete(nodeId);
+    this.delivery.unregister(nodeId);
   }
 
   async submit(job: SendJob): Promise<void> {
@@ -276,6 +280,7 @@ export class Dispatcher {
       timer?.cancel();
     }
     this.closed = true;
+    this.delivery.close();
     for (const u of this.unsubscribe) u();
     await this.queue.close();
     await this.idem.close();
@@ -285,7 +290,7 @@ export class Dispatcher {
   // ---- internals ----
 
   private pauseUntil(): number {
-    const shared = this.shared ? this.shared.pausedUntil() ?? 0 : 0;
+    const shared = this.shared ? (this.shared.pausedUntil() ?? 0) : 0;
     return Math.max(shared, this.localPauseUntil);
   }
 
@@ -519,10 +524,13 @@ export class Dispatcher {
       };
       this.sleepers.add(wake);
       if (Number.isFinite(ms)) {
-        timer = this.clock.setTimer(() => {
-          this.sleepers.delete(wake);
-          resolve();
-        }, Math.max(0, ms));
+        timer = this.clock.setTimer(
+          () => {
+            this.sleepers.delete(wake);
+            resolve();
+          },
+          Math.max(0, ms),
+        );
       }
     });
   }
@@ -538,59 +546,7 @@ export class Dispatcher {
       this.failed++;
       this.lastError = `${outcome.error.code}: ${outcome.error.message}`;
     }
-    return this.recordOutcome(job, outcome);
-  }
-
-  /**
-   * The result record is written before delivery: a crash after it re-delivers the same outcome
-   * on restart instead of losing it (or reporting a sent message as ambiguous).
-   */
-  private async recordOutcome(job: SendJob, outcome: SendOutcome): Promise<void> {
-    this.outcomes.set(job.id, outcome);
-    this.writing.add(job.id);
-    this.hold(job);
-    try {
-      await this.queue.markResult(job.id, storeOutcome(outcome));
-    } catch (err) {
-      // Still delivered: the flow gets its answer even when the disk is gone.
-      this.storeFailed(err);
-    }
-    this.writing.delete(job.id);
-    this.flushHeld(job.nodeId);
-  }
-
-  /** Live outcomes (with the original SmsError objects) until delivered. */
-  private readonly outcomes = new Map<string, SendOutcome>();
-  private readonly writing = new Set<string>();
-
-  private hold(job: SendJob): void {
-    const list = this.held.get(job.nodeId) ?? [];
-    list.push(job);
-    this.held.set(job.nodeId, list);
-  }
-
-  private flushHeld(nodeId: string): void {
-    if (!this.ready) return;
-    const listener = this.listeners.get(nodeId);
-    const list = this.held.get(nodeId);
-    if (!listener || !list) return;
-    while (list.length) {
-      const job = list[0];
-      const entry = this.queue.get(job.id);
-      const outcome = this.outcomes.get(job.id) ?? (entry?.outcome ? loadOutcome(entry.outcome) : undefined);
-      // Still being written (finish awaits the result record): deliver in order once it is.
-      if (!outcome || this.writing.has(job.id)) break;
-      list.shift();
-      this.outcomes.delete(job.id);
-      try {
-        listener(entry?.job ?? job, outcome);
-      } catch (err) {
-        this.opts.logger.error(`dispatch: outcome listener failed: ${(err as Error).message}`);
-      }
-      if (!this.closed) void this.queue.markDone(job.id).catch((err) => this.storeFailed(err));
-    }
-    if (!list.length) this.held.delete(nodeId);
-    this.changed();
+    return this.delivery.record(job, outcome);
   }
 
   private storeFailed(err: unknown): void {

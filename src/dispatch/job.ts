@@ -1,6 +1,6 @@
 /** The unit of work of a sender and its final outcome, plus their on-disk form. */
 import type { OutboundMessage, SendResult } from '../providers/types';
-import { SmsError, type ErrorCode } from '../util/errors';
+import { SmsError, type SerializedSmsError } from '../util/errors';
 
 export interface SendJob {
   /** Unique per job (the node uses the message id plus a counter). */
@@ -16,51 +16,23 @@ export interface SendJob {
   attempts: number;
 }
 
-export type SendOutcome =
-  | { ok: true; result: SendResult; attempts: number; duplicate?: boolean }
-  | { ok: false; error: SmsError; attempts: number };
+export type SendOutcome = { ok: true; result: SendResult; attempts: number; duplicate?: boolean } | { ok: false; error: SmsError; attempts: number };
 
-export interface StoredError {
-  code: ErrorCode;
-  message: string;
-  httpStatus?: number;
-  retryable: boolean;
-  provider?: string;
-  details?: unknown;
-  retryAfterMs?: number;
-  sent: 'no' | 'maybe' | 'yes';
-}
+/** An error as the store keeps it (SmsError.toJSON). */
+export type StoredError = SerializedSmsError;
 
-export type StoredOutcome =
-  | { ok: true; result: SendResult; attempts: number; duplicate?: boolean }
-  | { ok: false; error: StoredError; attempts: number };
+export type StoredOutcome = { ok: true; result: SendResult; attempts: number; duplicate?: boolean } | { ok: false; error: StoredError; attempts: number };
 
 export function storeOutcome(o: SendOutcome): StoredOutcome {
   if (o.ok) return toStorable(o) as StoredOutcome;
-  const e = o.error;
-  const error: StoredError = { code: e.code, message: e.message, retryable: e.retryable, sent: e.sent };
-  if (e.httpStatus !== undefined) error.httpStatus = e.httpStatus;
-  if (e.provider !== undefined) error.provider = e.provider;
-  if (e.details !== undefined) error.details = toStorable(e.details);
-  if (e.retryAfterMs !== undefined) error.retryAfterMs = e.retryAfterMs;
+  const error = o.error.toJSON();
+  if (error.details !== undefined) error.details = toStorable(error.details);
   return { ok: false, error, attempts: o.attempts };
 }
 
 export function loadOutcome(s: StoredOutcome): SendOutcome {
   if (s.ok) return s;
-  const e = s.error;
-  return {
-    ok: false,
-    attempts: s.attempts,
-    error: new SmsError(e.code, e.message, {
-      httpStatus: e.httpStatus,
-      retryable: e.retryable,
-      provider: e.provider,
-      details: e.details,
-      retryAfterMs: e.retryAfterMs,
-      sent: e.sent,
-    }),
-  };
+  return { ok: false, attempts: s.attempts, error: SmsError.fromJSON(s.error) };
 }
 
 /**

@@ -2,7 +2,7 @@
  * What to do after a failed send, and how long to wait before the next attempt.
  * Exactly one layer retries (the dispatcher, using this policy); the HTTP client never does.
  */
-import type { ErrorCode, SmsError } from '../util/errors';
+import { PER_MESSAGE_CODES, type ErrorCode, type SmsError } from '../util/errors';
 
 export interface BackoffOptions {
   baseMs: number;
@@ -60,19 +60,6 @@ export function classify(err: SmsError, opts: ClassifyOptions): RetryDecision {
   return 'fail';
 }
 
-/** Rejections of the message itself, which say nothing about the platform's health. */
-const VALIDATION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'invalid_number',
-  'invalid_sender',
-  'empty_text',
-  'text_too_long',
-  'invalid_text',
-  'invalid_template',
-  'invalid_message_id',
-  'payload_too_large',
-  'conversation_active',
-]);
-
 /**
  * Whether a failure counts toward the circuit breaker. 429s (the account is busy, handled by the
  * pause) and validation errors (one bad message, not a sick platform) never count; neither do
@@ -80,7 +67,7 @@ const VALIDATION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
  * failures (401, 403) do.
  */
 export function countsForBreaker(err: SmsError): boolean {
-  if (isRateLimit(err) || VALIDATION_CODES.has(err.code)) return false;
+  if (isRateLimit(err) || PER_MESSAGE_CODES.has(err.code)) return false;
   const s = err.httpStatus;
   if (s !== undefined && s >= 400 && s < 500) return s === 401 || s === 403;
   return true;

@@ -18,7 +18,11 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(ratePerSecond: number, burst: number, private readonly clock: Clock) {
+  constructor(
+    ratePerSecond: number,
+    burst: number,
+    private readonly clock: Clock,
+  ) {
     if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) {
       throw new RangeError(`ratePerSecond must be a positive number, got ${ratePerSecond}`);
     }

@@ -8,6 +8,7 @@
  */
 import type { DispatcherStats } from '../dispatch/dispatcher';
 import type { Clock, TimerHandle } from '../util/clock';
+import type { SenderRuntime } from '../send/sender';
 
 /** Comms topic the editor's sidebar subscribes to, and the admin route that holds the lease. */
 export const COMMS_TOPIC = 'agentless-sms/senders';
@@ -21,6 +22,18 @@ export interface SenderProbe {
   /** null when the sender has no dispatcher (misconfigured). */
   stats: DispatcherStats | null;
   configError?: string;
+}
+
+/** A running sender as the sidebar lists it; `name` is the node's name when it has one. */
+export function probeSender(id: string, name: string | undefined, rt: SenderRuntime): SenderProbe {
+  const probe: SenderProbe = {
+    id,
+    name: name || rt.settings.fromAddress || rt.settings.channelUuid || id,
+    ratePerSecond: rt.settings.ratePerSecond,
+    stats: rt.kind === 'ready' ? rt.dispatcher.stats() : null,
+  };
+  if (rt.kind === 'config-error') probe.configError = rt.error.message;
+  return probe;
 }
 
 export interface SenderPoint {

@@ -5,9 +5,9 @@
  * registry of running nodes (eachNode + getNode), never through a module-level list.
  */
 import type { NodeAPI } from 'node-red';
-import { COMMS_TOPIC, SenderMonitor, WATCH_PATH, type SenderProbe } from '../monitor/sender-monitor';
+import { COMMS_TOPIC, SenderMonitor, WATCH_PATH, probeSender, type SenderProbe } from '../monitor/sender-monitor';
 import { systemClock } from '../util/clock';
-import type { SenderNode } from './types';
+import type { SenderNode } from './kit/types';
 
 export = function (RED: NodeAPI) {
   const r = RED as unknown as {
@@ -20,17 +20,8 @@ export = function (RED: NodeAPI) {
     const out: SenderProbe[] = [];
     r.nodes.eachNode((def) => {
       if (def.type !== 'agentless-sender') return;
-      const node = RED.nodes.getNode(def.id) as SenderNode | null;
-      const rt = node?.runtime;
-      if (!rt) return;
-      const probe: SenderProbe = {
-        id: def.id,
-        name: def.name || rt.settings.fromAddress || rt.settings.channelUuid || def.id,
-        ratePerSecond: rt.settings.ratePerSecond,
-        stats: rt.dispatcher ? rt.dispatcher.stats() : null,
-      };
-      if (rt.configError) probe.configError = rt.configError.message;
-      out.push(probe);
+      const rt = (RED.nodes.getNode(def.id) as SenderNode | null)?.runtime;
+      if (rt) out.push(probeSender(def.id, def.name, rt));
     });
     return out;
   }

@@ -9,14 +9,7 @@
  * The `max` metadata build is used on purpose: the smaller builds only check lengths, so they would accept
  * numbers in unassigned ranges such as +1 555 123 4567.
  */
-import {
-  parsePhoneNumberWithError,
-  validatePhoneNumberLength,
-  isSupportedCountry,
-  ParseError,
-  type CountryCode,
-  type PhoneNumber,
-} from 'libphonenumber-js/max';
+import { parsePhoneNumberWithError, validatePhoneNumberLength, isSupportedCountry, ParseError, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
 import { SmsError, type ErrorCode } from '../util/errors';
 import { describeType } from './text';
 
@@ -47,7 +40,7 @@ const ALLOWED_CHARS = /^[+0-9\u0660-\u0669\u06F0-\u06F9 ().\-/\u2010-\u2015\u221
 const EXTENSION_MARKERS: RegExp[] = [
   /;\s*ext\s*=/i, // RFC 3966 tel URI parameter
   /\bext(?:ension|n)?\b/i, // "ext. 12", "extension 12", "extn 12"
-  /(?:^|[\d\s).\-])x\s*\.?\s*\d/i, // "x12", "555-0123 x 12"
+  /(?:^|[\d\s).-])x\s*\.?\s*\d/i, // "x12", "555-0123 x 12"
   /#/, // "#12" (also a DTMF pause marker: never part of an SMS address)
 ];
 
@@ -67,10 +60,7 @@ export function validateDefaultCountry(code: unknown): string | undefined {
   if (trimmed === '') return undefined;
   const upper = trimmed.toUpperCase();
   if (!/^[A-Z]{2}$/.test(upper)) {
-    throw new SmsError(
-      'invalid_sender',
-      `Default country "${truncate(trimmed)}" is not an ISO 3166 alpha-2 code such as "US" or "DE"`,
-    );
+    throw new SmsError('invalid_sender', `Default country "${truncate(trimmed)}" is not an ISO 3166 alpha-2 code such as "US" or "DE"`);
   }
   if (!isSupportedCountry(upper)) {
     throw new SmsError('invalid_sender', `Default country "${upper}" is not a known ISO 3166 alpha-2 region`);
@@ -157,9 +147,7 @@ function normalize(input: unknown, opts: NormalizeOptions): NormalizedNumber {
   // the parser reads 00... as a national number. Accept it only when the parser consumed exactly "00" as the
   // international prefix, i.e. the result is the rest of the digits.
   if (idd00 && parsed.number !== `+${digits.slice(2)}`) {
-    fail(
-      `starts with 00, which is not the international prefix of ${opts.defaultCountry}; write it with a leading "+" and the country code`,
-    );
+    fail(`starts with 00, which is not the international prefix of ${opts.defaultCountry}; write it with a leading "+" and the country code`);
   }
   if (parsed.ext) fail('has an extension; SMS cannot be sent to an extension, remove it');
 

@@ -28,13 +28,7 @@ export const UCS2_SINGLE = 70;
 export const UCS2_CONCAT = 67;
 
 /** GSM 03.38 default alphabet, all 128 positions except 0x1B (the escape to the extension table). */
-const GSM_BASIC =
-  '@£$¥èéùìòÇ\nØø\rÅå' +
-  'Δ_ΦΓΛΩΠΨΣΘΞ' + /* 0x1B escape */ 'ÆæßÉ' +
-  ' !"#¤%&\'()*+,-./' +
-  '0123456789:;<=>?' +
-  '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§' +
-  '¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM_BASIC = '@£$¥èéùìòÇ\nØø\rÅå' + 'Δ_ΦΓΛΩΠΨΣΘΞ' + /* 0x1B escape */ 'ÆæßÉ' + ' !"#¤%&\'()*+,-./' + '0123456789:;<=>?' + '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§' + '¿abcdefghijklmnopqrstuvwxyzäöñüà';
 
 /** Extension table characters: each is sent as ESC + code, so it costs two septets. */
 const GSM_EXTENSION = '\f^{}\\[~]|€';

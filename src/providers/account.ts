@@ -8,20 +8,28 @@ import type { Logger } from '../util/logger';
 import { createProvider, ProviderHandle, SandboxSettings } from './factory';
 import type { AccountCredentials, AccountSettings, Provider, RequestBudget, StatusResult } from './types';
 import { PollScheduler } from '../status/poll-scheduler';
-import { OptOutStore, type OptOutList } from '../compliance/opt-out-store';
-import type { Coordination } from '../coordination/coordination';
+import type { OptOutList } from '../compliance/opt-out-store';
+import { LocalCoordination, type Coordination } from '../coordination/coordination';
 
 export class AccountRuntime {
   private handle: Promise<ProviderHandle> | null = null;
   private poller: PollScheduler | null = null;
   private closed = false;
+  /** How this account's instances coordinate; it hands out the stores of the account and its users. */
+  readonly coordination: Coordination;
+  /** A coordination made here (none was given) is closed with the account. */
+  private readonly ownsCoordination: boolean;
 
+  /** `coordination` absent: local stores in memory (tests and tools that build a runtime directly). */
   constructor(
     readonly settings: AccountSettings & SandboxSettings,
     private readonly credentials: AccountCredentials,
     readonly budget: RequestBudget,
-    private readonly deps: { clock: Clock; logger: Logger; optOutFile?: string | null; coordination?: Coordination },
-  ) {}
+    private readonly deps: { clock: Clock; logger: Logger; coordination?: Coordination },
+  ) {
+    this.ownsCoordination = !deps.coordination;
+    this.coordination = deps.coordination ?? new LocalCoordination({ requestsPerMinute: 0 }, { clock: deps.clock, accountId: 'account' });
+  }
 
   /** The provider, created on first use; a failed creation is retried on the next call. */
   provider(): Promise<Provider> {
@@ -59,7 +67,7 @@ export class AccountRuntime {
   private ensure(): Promise<ProviderHandle> {
     if (this.closed) return Promise.reject(new SmsError('closed', 'the account is being closed (redeploy or shutdown)'));
     if (!this.handle) {
-      this.handle = createProvider(this.settings, this.credentials, { budget: this.budget, ...this.deps });
+      this.handle = createProvider(this.settings, this.credentials, { budget: this.budget, clock: this.deps.clock, logger: this.deps.logger });
       this.handle.catch(() => {
         this.handle = null;
       });
@@ -69,11 +77,6 @@ export class AccountRuntime {
 
   private optOuts: Promise<OptOutList> | null = null;
 
-  /** How this account's instances coordinate (absent: local, as before coordination existed). */
-  get coordination(): Coordination | undefined {
-    return this.deps.coordination;
-  }
-
   /**
    * The tenant's opt-out list (compliance), opened on first use; every sender and webhook receiver of
    * the account shares it. A failed open is retried on the next call.
@@ -81,7 +84,7 @@ export class AccountRuntime {
   optOutStore(): Promise<OptOutList> {
     if (!this.optOuts) {
       if (this.closed) return Promise.reject(new SmsError('closed', 'the account is being closed (redeploy or shutdown)'));
-      this.optOuts = this.deps.coordination?.optOutStore() ?? OptOutStore.open(this.deps.optOutFile ?? null, { clock: this.deps.clock });
+      this.optOuts = this.coordination.optOutStore();
       this.optOuts.catch(() => {
         this.optOuts = null;
       });
@@ -94,6 +97,7 @@ export class AccountRuntime {
     this.poller?.close();
     // Closed but kept: a sender closing at the same time can still read the list (writes are refused).
     await this.optOuts?.then((s) => s.close()).catch(() => {});
+    if (this.ownsCoordination) await this.coordination.close().catch(() => {});
     const h = this.handle;
     this.handle = null;
     if (!h) return;

@@ -8,18 +8,9 @@
  */
 import { randomUUID } from 'crypto';
 import { SmsError } from '../util/errors';
-import { HttpClient, HttpResponse } from './http-client';
-import type {
-  AccountCredentials,
-  AccountSettings,
-  ConnectionCheck,
-  OutboundMessage,
-  Provider,
-  ProviderCapabilities,
-  ProviderDeps,
-  SendResult,
-  StatusResult,
-} from './types';
+import { HttpClient, HttpResponse, errorForStatus, trimSlash } from './http-client';
+import { readBody } from './body';
+import type { AccountCredentials, AccountSettings, ConnectionCheck, OutboundMessage, Provider, ProviderCapabilities, ProviderDeps, SendResult, StatusResult } from './types';
 
 export const AVAAMO_DEFAULT_BASE_URL = 'https://cx.avaamo.com';
 export const AVAAMO_LOCAL_ID_PREFIX = 'avaamo-local-';
@@ -33,31 +24,25 @@ export const AVAAMO_CAPABILITIES: ProviderCapabilities = {
   defaultRequestsPerMinute: 60,
 };
 
-function trimSlash(url: string): string {
-  return url.replace(/\/+$/, '');
-}
-
 /** Reserved body keys the custom parameters may not overwrite. */
 const RESERVED = new Set(['to_phone']);
 
 /** Keep what Avaamo said about an error (a few known keys), never the request. */
 function avaamoDetails(data: unknown): Record<string, unknown> | undefined {
-  if (!data || typeof data !== 'object') return undefined;
-  const src = data as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k of ['success', 'error', 'errors', 'message', 'code']) if (src[k] !== undefined) out[k] = src[k];
-  return Object.keys(out).length ? out : undefined;
+  return readBody(data).pick(['success', 'error', 'errors', 'message', 'code']);
 }
 
 function errorText(data: unknown, status: number): string {
   if (data && typeof data === 'object') {
-    const d = data as Record<string, unknown>;
+    const d = readBody(data);
     for (const k of ['error', 'message']) {
-      const v = d[k];
-      if (typeof v === 'string' && v) return v;
-      if (v && typeof v === 'object' && typeof (v as Record<string, unknown>).message === 'string') return (v as Record<string, string>).message;
+      const text = d.text(k);
+      if (text !== undefined) return text;
+      const nested = d.object(k).string('message');
+      if (nested !== undefined) return nested;
     }
-    if (Array.isArray(d.errors) && typeof d.errors[0] === 'string') return d.errors.join('; ');
+    const errors = d.array('errors');
+    if (errors && typeof errors[0] === 'string') return errors.join('; ');
   }
   if (typeof data === 'string' && data && data.length < 300) return data;
   return `HTTP ${status}`;
@@ -69,7 +54,11 @@ export class AvaamoProvider implements Provider {
   readonly apiBase: string;
   private readonly http: HttpClient;
 
-  constructor(settings: AccountSettings, private readonly credentials: AccountCredentials, deps: ProviderDeps) {
+  constructor(
+    settings: AccountSettings,
+    private readonly credentials: AccountCredentials,
+    deps: ProviderDeps,
+  ) {
     this.apiBase = trimSlash(settings.apiBaseUrl || AVAAMO_DEFAULT_BASE_URL);
     this.http = new HttpClient({ provider: this.name, budget: deps.budget, clock: deps.clock, timeoutMs: settings.requestTimeoutMs });
   }
@@ -94,10 +83,10 @@ export class AvaamoProvider implements Provider {
       data: body,
     });
     if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
-    const data = res.data && typeof res.data === 'object' ? (res.data as Record<string, unknown>) : {};
+    const data = readBody(res.data);
     // Only an explicit `success: false` is a refusal; anything else in a 2xx is an acceptance.
-    if (data.success === false) {
-      throw new SmsError('provider_rejected', `Avaamo: ${errorText(data, res.status)}`, { httpStatus: res.status, provider: this.name, details: avaamoDetails(data) });
+    if (data.value('success') === false) {
+      throw new SmsError('provider_rejected', `Avaamo: ${errorText(res.data, res.status)}`, { httpStatus: res.status, provider: this.name, details: avaamoDetails(res.data) });
     }
     return { id: `${AVAAMO_LOCAL_ID_PREFIX}${randomUUID()}`, status: 'queued', providerStatus: 'accepted' };
   }
@@ -122,17 +111,14 @@ export class AvaamoProvider implements Provider {
 
   errorFrom(res: HttpResponse): SmsError {
     const text = `Avaamo: ${errorText(res.data, res.status)}`;
-    const opts = { httpStatus: res.status, provider: this.name, details: avaamoDetails(res.data) };
-    if (res.status === 400 || res.status === 422) {
-      return /phone|number/i.test(text) ? new SmsError('invalid_number', text, opts) : new SmsError('provider_rejected', text, opts);
-    }
-    if (res.status === 401) return new SmsError('auth_failed', `${text} (check the access token)`, opts);
-    if (res.status === 403) return new SmsError('forbidden', text, opts);
-    if (res.status === 404) return new SmsError('not_found', `${text} (check the sender's channel UUID)`, opts);
-    if (res.status === 413) return new SmsError('payload_too_large', text, opts);
-    if (res.status === 502 || res.status === 503 || res.status === 504) return new SmsError('provider_unavailable', text, { ...opts, retryable: true });
-    if (res.status >= 500) return new SmsError('provider_unavailable', text, opts);
-    return new SmsError('provider_rejected', text, opts);
+    const badNumber = (res.status === 400 || res.status === 422) && /phone|number/i.test(text);
+    return errorForStatus(res.status, {
+      provider: this.name,
+      text,
+      details: avaamoDetails(res.data),
+      code: badNumber ? 'invalid_number' : undefined,
+      hints: { 401: 'check the access token', 404: "check the sender's channel UUID" },
+    });
   }
 
   async close(): Promise<void> {

@@ -5,18 +5,9 @@
  * (the same table is in the account node's help).
  */
 import { SmsError, ErrorCode } from '../util/errors';
-import { HttpClient, HttpResponse, pickErrorDetails } from './http-client';
-import type {
-  AccountCredentials,
-  AccountSettings,
-  ConnectionCheck,
-  OutboundMessage,
-  Provider,
-  ProviderCapabilities,
-  ProviderDeps,
-  SendResult,
-  StatusResult,
-} from './types';
+import { HttpClient, HttpResponse, errorForStatus, pickErrorDetails, trimSlash } from './http-client';
+import { readBody } from './body';
+import type { AccountCredentials, AccountSettings, ConnectionCheck, OutboundMessage, Provider, ProviderCapabilities, ProviderDeps, SendResult, StatusResult } from './types';
 
 export const CCAI_CAPABILITIES: ProviderCapabilities = {
   status: false,
@@ -48,17 +39,17 @@ export const CCAI_ERROR_TABLE: { pattern: RegExp; code: ErrorCode; hint: string 
   { pattern: /chat.?type/i, code: 'invalid_request', hint: 'chat_type was refused (msg.sms.params.chat_type overrides the default "Messaging (API)")' },
 ];
 
-function trimSlash(url: string): string {
-  return url.replace(/\/+$/, '');
-}
-
 export class CcaiPlatformProvider implements Provider {
   readonly name = 'ccai-platform' as const;
   readonly capabilities = CCAI_CAPABILITIES;
   readonly apiBase: string;
   private readonly http: HttpClient;
 
-  constructor(settings: AccountSettings, private readonly credentials: AccountCredentials, deps: ProviderDeps) {
+  constructor(
+    settings: AccountSettings,
+    private readonly credentials: AccountCredentials,
+    deps: ProviderDeps,
+  ) {
     if (!settings.apiBaseUrl) {
       throw new SmsError('config_missing', 'CCAI Platform needs the tenant URL (https://{subdomain}.{domain}) as the API base URL', { provider: this.name });
     }
@@ -97,8 +88,9 @@ export class CcaiPlatformProvider implements Provider {
     }
     const res = await this.post(body);
     if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
-    const data = res.data && typeof res.data === 'object' ? (res.data as Record<string, unknown>) : {};
-    const id = typeof data.id === 'number' || (typeof data.id === 'string' && data.id !== '') ? String(data.id) : undefined;
+    const data = readBody(res.data);
+    const rawId = data.value('id');
+    const id = typeof rawId === 'number' || (typeof rawId === 'string' && rawId !== '') ? String(rawId) : undefined;
     if (id === undefined) {
       // Accepted but unreadable: the SMS may be on its way, so this must not be treated as "not sent".
       throw new SmsError('ambiguous_send', 'CCAI Platform accepted the request but returned no chat id', { httpStatus: res.status, sent: 'yes', provider: this.name });
@@ -107,8 +99,8 @@ export class CcaiPlatformProvider implements Provider {
       id,
       status: 'queued',
       // The chat's own state ("selecting", "assigned", ...), kept as the platform said it.
-      providerStatus: typeof data.status === 'string' && data.status ? data.status : 'accepted',
-      timestamp: typeof data.created_at === 'string' ? data.created_at : undefined,
+      providerStatus: data.text('status') ?? 'accepted',
+      timestamp: data.string('created_at'),
     };
   }
 
@@ -137,21 +129,16 @@ export class CcaiPlatformProvider implements Provider {
 
   /** Map a CCAI error answer to the package's stable codes. */
   errorFrom(res: HttpResponse): SmsError {
-    const body = res.data && typeof res.data === 'object' ? (res.data as Record<string, unknown>) : {};
-    const pmsg = typeof body.message === 'string' ? body.message : typeof res.data === 'string' && res.data.length < 300 ? res.data : `HTTP ${res.status}`;
-    const opts = { httpStatus: res.status, provider: this.name, details: pickErrorDetails(res.data) };
+    const pmsg = readBody(res.data).string('message') ?? (typeof res.data === 'string' && res.data.length < 300 ? res.data : `HTTP ${res.status}`);
     const text = `CCAI Platform: ${pmsg}`;
-    if (res.status === 400) {
-      const hit = CCAI_ERROR_TABLE.find((e) => e.pattern.test(pmsg));
-      return hit ? new SmsError(hit.code, `${text} (${hit.hint})`, opts) : new SmsError('provider_rejected', text, opts);
-    }
-    if (res.status === 401) return new SmsError('auth_failed', text, opts);
-    if (res.status === 403) return new SmsError('forbidden', text, opts);
-    if (res.status === 404) return new SmsError('not_found', `${text} (check the tenant URL)`, opts);
-    if (res.status === 413) return new SmsError('payload_too_large', text, opts);
-    if (res.status === 502 || res.status === 503 || res.status === 504) return new SmsError('provider_unavailable', text, { ...opts, retryable: true });
-    if (res.status >= 500) return new SmsError('provider_unavailable', text, opts);
-    return new SmsError('provider_rejected', text, opts);
+    const hit = res.status === 400 ? CCAI_ERROR_TABLE.find((e) => e.pattern.test(pmsg)) : undefined;
+    return errorForStatus(res.status, {
+      provider: this.name,
+      text: hit ? `${text} (${hit.hint})` : text,
+      details: pickErrorDetails(res.data),
+      code: hit?.code,
+      hints: { 404: 'check the tenant URL' },
+    });
   }
 
   async close(): Promise<void> {

@@ -42,11 +42,11 @@ export async function checkConnection(form: Record<string, unknown>, stored: Acc
   const secrets = Object.values(creds);
   let handle;
   try {
-    handle = await createProvider(
-      { provider, region: str(form.region, 100) || DEFAULT_GENESYS_REGION, apiBaseUrl, authBaseUrl, requestTimeoutMs: 15_000 },
-      creds,
-      { budget: unlimitedBudget, clock: systemClock, logger: silentLogger },
-    );
+    handle = await createProvider({ provider, region: str(form.region, 100) || DEFAULT_GENESYS_REGION, apiBaseUrl, authBaseUrl, requestTimeoutMs: 15_000 }, creds, {
+      budget: unlimitedBudget,
+      clock: systemClock,
+      logger: silentLogger,
+    });
   } catch (err) {
     return { ok: false, message: scrub(err instanceof Error ? err.message : String(err), secrets) };
   }

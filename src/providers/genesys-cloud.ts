@@ -7,22 +7,12 @@
  */
 import { SmsError } from '../util/errors';
 import { TokenCache } from '../auth/token-cache';
-import { HttpClient, HttpResponse, pickErrorDetails } from './http-client';
+import { HttpClient, HttpResponse, errorForStatus, pickErrorDetails, trimSlash } from './http-client';
+import { readBody } from './body';
 import { DEFAULT_GENESYS_REGION } from './genesys-regions';
 import { isFinalStatus, normalizeGenesysStatus } from './genesys-status';
 import type { Clock } from '../util/clock';
-import type {
-  AccountCredentials,
-  AccountSettings,
-  ConnectionCheck,
-  OutboundMessage,
-  Provider,
-  ProviderCapabilities,
-  ProviderDeps,
-  ProviderName,
-  SendResult,
-  StatusResult,
-} from './types';
+import type { AccountCredentials, AccountSettings, ConnectionCheck, OutboundMessage, Provider, ProviderCapabilities, ProviderDeps, ProviderName, SendResult, StatusResult } from './types';
 
 export const GENESYS_CAPABILITIES: ProviderCapabilities = {
   status: true,
@@ -34,10 +24,6 @@ export const GENESYS_CAPABILITIES: ProviderCapabilities = {
 
 const QUEUE_PEER_ATTEMPTS = 3;
 const QUEUE_PEER_WAIT_MS = 500;
-
-function trimSlash(url: string): string {
-  return url.replace(/\/+$/, '');
-}
 
 export class GenesysCloudProvider implements Provider {
   readonly capabilities = GENESYS_CAPABILITIES;
@@ -76,16 +62,18 @@ export class GenesysCloudProvider implements Provider {
       data: 'grant_type=client_credentials',
       skipBudget: true,
     });
-    const body = (res.data ?? {}) as Record<string, unknown>;
-    if (res.status >= 200 && res.status < 300 && typeof body.access_token === 'string') {
-      const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : Number(body.expires_in) || 3600;
-      return { accessToken: body.access_token, expiresIn };
+    const body = readBody(res.data);
+    const accessToken = body.string('access_token');
+    if (res.status >= 200 && res.status < 300 && accessToken !== undefined) {
+      const expires = body.value('expires_in');
+      const expiresIn = typeof expires === 'number' ? expires : Number(expires) || 3600;
+      return { accessToken, expiresIn };
     }
     if (res.status >= 500) {
       throw new SmsError('provider_unavailable', `Genesys Cloud login service answered ${res.status}`, { httpStatus: res.status, retryable: true, provider: this.name });
     }
     // Never echo the request: only the server's own description of the problem.
-    const why = typeof body.error_description === 'string' ? body.error_description : typeof body.description === 'string' ? body.description : typeof body.error === 'string' ? body.error : `HTTP ${res.status}`;
+    const why = body.string('error_description') ?? body.string('description') ?? body.string('error') ?? `HTTP ${res.status}`;
     throw new SmsError('auth_failed', `Genesys Cloud login failed: ${why}`, { httpStatus: res.status, provider: this.name });
   }
 
@@ -127,17 +115,18 @@ export class GenesysCloudProvider implements Provider {
 
     const res = await this.api('POST', '/api/v2/conversations/messages/agentless', body);
     if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
-    const data = (res.data ?? {}) as Record<string, unknown>;
-    if (typeof data.id !== 'string') {
+    const data = readBody(res.data);
+    const id = data.string('id');
+    if (id === undefined) {
       // Accepted but unreadable: the SMS may be on its way, so this must not be treated as "not sent".
       throw new SmsError('ambiguous_send', 'Genesys Cloud accepted the request but returned no message id', { httpStatus: res.status, sent: 'yes', provider: this.name });
     }
     return {
-      id: data.id,
-      conversationId: typeof data.conversationId === 'string' ? data.conversationId : undefined,
+      id,
+      conversationId: data.string('conversationId'),
       status: 'queued',
       providerStatus: 'queued',
-      timestamp: typeof data.timestamp === 'string' ? data.timestamp : undefined,
+      timestamp: data.string('timestamp'),
     };
   }
 
@@ -159,19 +148,17 @@ export class GenesysCloudProvider implements Provider {
       if (message.externalContactId !== undefined) body.externalContactId = message.externalContactId;
       const res = await this.api('POST', '/api/v2/conversations/messages', body);
       if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
-      const data = (res.data ?? {}) as Record<string, unknown>;
-      if (typeof data.id !== 'string' || !data.id) {
+      const created = readBody(res.data).text('id');
+      if (created === undefined) {
         throw new SmsError('ambiguous_send', 'Genesys Cloud created the conversation but returned no id', { httpStatus: res.status, sent: 'maybe', provider: this.name });
       }
-      conversationId = data.id;
+      conversationId = created;
       this.rememberConversation(key, conversationId);
     }
     const communicationId = await this.findCustomerCommunication(conversationId);
-    const res = await this.api(
-      'POST',
-      `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}/communications/${encodeURIComponent(communicationId)}/messages`,
-      { textBody: message.text },
-    );
+    const res = await this.api('POST', `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}/communications/${encodeURIComponent(communicationId)}/messages`, {
+      textBody: message.text,
+    });
     if (res.status < 200 || res.status >= 300) {
       const err = this.errorFrom(res);
       // A conversation that is gone cannot be continued: the next attempt creates a new one.
@@ -179,18 +166,24 @@ export class GenesysCloudProvider implements Provider {
       throw err;
     }
     this.openConversations.delete(key);
-    const data = (res.data ?? {}) as Record<string, unknown>;
-    if (typeof data.id !== 'string' || !data.id) {
-      throw new SmsError('ambiguous_send', 'Genesys Cloud accepted the text but returned no message id', { httpStatus: res.status, sent: 'yes', provider: this.name, details: { conversationId, communicationId } });
+    const data = readBody(res.data);
+    const messageId = data.text('id');
+    if (messageId === undefined) {
+      throw new SmsError('ambiguous_send', 'Genesys Cloud accepted the text but returned no message id', {
+        httpStatus: res.status,
+        sent: 'yes',
+        provider: this.name,
+        details: { conversationId, communicationId },
+      });
     }
-    const providerStatus = typeof data.status === 'string' ? data.status : 'queued';
+    const providerStatus = data.string('status') ?? 'queued';
     return {
-      id: data.id,
+      id: messageId,
       conversationId,
       communicationId,
       status: normalizeGenesysStatus(providerStatus) ?? 'queued',
       providerStatus,
-      timestamp: typeof data.timestamp === 'string' ? data.timestamp : undefined,
+      timestamp: data.string('timestamp'),
     };
   }
 
@@ -199,10 +192,11 @@ export class GenesysCloudProvider implements Provider {
     for (let attempt = 0; ; attempt++) {
       const res = await this.api('GET', `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}`);
       if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
-      const data = (res.data ?? {}) as Record<string, unknown>;
-      const participants = Array.isArray(data.participants) ? (data.participants as Record<string, unknown>[]) : [];
-      const customer = participants.find((p) => p && typeof p === 'object' && p.purpose === 'customer' && typeof p.peer === 'string' && p.peer);
-      if (customer) return customer.peer as string;
+      const customer = readBody(res.data)
+        .objects('participants')
+        .find((p) => p.value('purpose') === 'customer' && p.text('peer') !== undefined);
+      const peer = customer?.text('peer');
+      if (peer !== undefined) return peer;
       if (attempt >= QUEUE_PEER_ATTEMPTS - 1) {
         throw new SmsError('provider_unavailable', `Genesys Cloud conversation ${conversationId} has no customer communication yet`, {
           retryable: true,
@@ -224,17 +218,17 @@ export class GenesysCloudProvider implements Provider {
   async getStatus(id: string): Promise<StatusResult> {
     const res = await this.api('GET', `/api/v2/conversations/messages/${encodeURIComponent(id)}/details`);
     if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
-    const data = (res.data ?? {}) as Record<string, unknown>;
-    const providerStatus = typeof data.status === 'string' ? data.status : 'unknown';
+    const data = readBody(res.data);
+    const providerStatus = data.string('status') ?? 'unknown';
     const status = normalizeGenesysStatus(providerStatus) ?? 'queued';
     return {
-      id: typeof data.id === 'string' ? data.id : id,
-      conversationId: typeof data.conversationId === 'string' ? data.conversationId : undefined,
+      id: data.string('id') ?? id,
+      conversationId: data.string('conversationId'),
       status,
       providerStatus,
       final: isFinalStatus(status),
-      reasons: Array.isArray(data.normalizedReceipts) ? data.normalizedReceipts : undefined,
-      timestamp: typeof data.timestamp === 'string' ? data.timestamp : undefined,
+      reasons: data.array('normalizedReceipts'),
+      timestamp: data.string('timestamp'),
     };
   }
 
@@ -250,31 +244,11 @@ export class GenesysCloudProvider implements Provider {
 
   /** Map a Genesys error answer to the package's stable codes. */
   protected errorFrom(res: HttpResponse): SmsError {
-    const body = (res.data ?? {}) as Record<string, unknown>;
-    const gcode = typeof body.code === 'string' ? body.code : '';
-    const gmsg = typeof body.message === 'string' ? body.message : `HTTP ${res.status}`;
-    const opts = { httpStatus: res.status, provider: this.name, details: pickErrorDetails(res.data) };
-    const text = `Genesys Cloud: ${gmsg}`;
-    switch (true) {
-      case res.status === 400 && /active conversation|conversation.*(active|exists)|already.*conversation/i.test(gmsg + ' ' + gcode):
-        return new SmsError('conversation_active', text, opts);
-      case res.status === 400:
-        return new SmsError('provider_rejected', text, opts);
-      case res.status === 401:
-        return new SmsError('auth_failed', text, opts);
-      case res.status === 403:
-        return new SmsError('forbidden', text, opts);
-      case res.status === 404:
-        return new SmsError('not_found', text, opts);
-      case res.status === 413:
-        return new SmsError('payload_too_large', text, opts);
-      case res.status === 502 || res.status === 503 || res.status === 504:
-        return new SmsError('provider_unavailable', text, { ...opts, retryable: true });
-      case res.status >= 500:
-        return new SmsError('provider_unavailable', text, opts);
-      default:
-        return new SmsError('provider_rejected', text, opts);
-    }
+    const body = readBody(res.data);
+    const gcode = body.string('code') ?? '';
+    const gmsg = body.string('message') ?? `HTTP ${res.status}`;
+    const active = res.status === 400 && /active conversation|conversation.*(active|exists)|already.*conversation/i.test(gmsg + ' ' + gcode);
+    return errorForStatus(res.status, { provider: this.name, text: `Genesys Cloud: ${gmsg}`, details: pickErrorDetails(res.data), code: active ? 'conversation_active' : undefined });
   }
 
   async close(): Promise<void> {

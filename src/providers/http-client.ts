@@ -6,10 +6,11 @@
 import axios, { AxiosInstance } from 'axios';
 import http from 'http';
 import https from 'https';
-import { SmsError } from '../util/errors';
+import { SmsError, type ErrorCode } from '../util/errors';
 import { parseRetryAfter } from '../util/retry-after';
 import type { Clock } from '../util/clock';
 import type { ProviderName, RequestBudget } from './types';
+import { readBody } from './body';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -131,11 +132,38 @@ export class HttpClient {
 
 /** Keep the diagnostic fields of an error body, nothing else (bodies could echo request content). */
 export function pickErrorDetails(data: unknown): Record<string, unknown> | undefined {
-  if (!data || typeof data !== 'object') return undefined;
-  const src = data as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k of ['code', 'status', 'message', 'contextId', 'messageParams', 'details', 'errors']) {
-    if (src[k] !== undefined) out[k] = src[k];
-  }
-  return Object.keys(out).length ? out : undefined;
+  return readBody(data).pick(['code', 'status', 'message', 'contextId', 'messageParams', 'details', 'errors']);
+}
+
+/** An API origin as configured, without trailing slashes (paths are appended with a leading one). */
+export function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+export interface StatusErrorParts {
+  provider: ProviderName;
+  /** What the platform said, prefixed with its name. */
+  text: string;
+  details?: Record<string, unknown>;
+  /** A platform-specific reading of this answer (e.g. a 400 that names an active conversation); wins over the ladder. */
+  code?: ErrorCode;
+  /** What to check, added to the text of a 401 or 404 (the credential or the id that is wrong on this platform). */
+  hints?: { 401?: string; 404?: string };
+}
+
+/**
+ * The one HTTP status -> code ladder of every adapter. Only 502/503/504 are retryable: the platform
+ * said it could not take the request at all; another 5xx may have done part of the work.
+ */
+export function errorForStatus(status: number, parts: StatusErrorParts): SmsError {
+  const opts = { httpStatus: status, provider: parts.provider, details: parts.details };
+  const hinted = (hint: string | undefined) => (hint ? `${parts.text} (${hint})` : parts.text);
+  if (parts.code) return new SmsError(parts.code, parts.text, opts);
+  if (status === 401) return new SmsError('auth_failed', hinted(parts.hints?.[401]), opts);
+  if (status === 403) return new SmsError('forbidden', parts.text, opts);
+  if (status === 404) return new SmsError('not_found', hinted(parts.hints?.[404]), opts);
+  if (status === 413) return new SmsError('payload_too_large', parts.text, opts);
+  if (status === 502 || status === 503 || status === 504) return new SmsError('provider_unavailable', parts.text, { ...opts, retryable: true });
+  if (status >= 500) return new SmsError('provider_unavailable', parts.text, opts);
+  return new SmsError('provider_rejected', parts.text, opts);
 }

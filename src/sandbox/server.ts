@@ -249,9 +249,7 @@ export class SandboxServer {
     }
     if (p.startsWith('/sandbox/')) return this.handleSandbox(method, p, req, res);
 
-    const match = this.routes
-      .map((r) => ({ r, m: r.method === method ? r.pattern.exec(p) : null }))
-      .find((x) => x.m);
+    const match = this.routes.map((r) => ({ r, m: r.method === method ? r.pattern.exec(p) : null })).find((x) => x.m);
     const body = (await readBody(req)) ?? Buffer.alloc(0);
     const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       this.record(method, p, status);

@@ -7,18 +7,17 @@ import { SmsError } from '../util/errors';
 import { countCodePoints } from '../phone/text';
 import { normalizeOptOutNumber } from '../compliance/opt-out-store';
 import type { ComplianceRecord } from '../compliance/policy';
-import type { ProviderCapabilities } from '../providers/types';
 import type { PreparedSend } from './prepare';
-import type { SenderRuntime } from './sender';
+import type { ReadySender } from './sender';
 
 /**
  * Apply the gates to `prepared` (its text and msg.sms may change: transliteration, footer, segments)
  * and return the audit record; `error` set means the message must not be queued.
  */
-export async function applyCompliance(prepared: PreparedSend, sender: SenderRuntime, caps: ProviderCapabilities): Promise<{ record?: ComplianceRecord; error?: SmsError }> {
+export async function applyCompliance(prepared: PreparedSend, sender: ReadySender): Promise<{ record?: ComplianceRecord; error?: SmsError }> {
   const policy = sender.compliance;
-  if (!policy) return {};
-  const list = policy.settings.optOutCheck && sender.account ? await sender.account.optOutStore() : null;
+  const caps = sender.capabilities;
+  const list = policy.settings.optOutCheck ? await sender.account.optOutStore() : null;
   const check = policy.checkSubmission({ to: prepared.message.to, text: prepared.message.text }, list, sender.complianceClock.now());
   prepared.sms.compliance = check.record;
   if (check.error) return { record: check.record, error: check.error };
@@ -63,8 +62,7 @@ export interface OptCommandResult {
   changed: boolean;
 }
 
-export async function runOptCommand(cmd: OptCommand, sender: SenderRuntime): Promise<OptCommandResult> {
-  if (!sender.account) throw new SmsError('config_missing', 'the sender has no account configured');
+export async function runOptCommand(cmd: OptCommand, sender: ReadySender): Promise<OptCommandResult> {
   const to = normalizeOptOutNumber(cmd.to, sender.profile.defaultCountry || undefined);
   const store = await sender.account.optOutStore();
   const r = await store.set(to, cmd.action === 'opt-out', { source: 'command' });

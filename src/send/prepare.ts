@@ -44,8 +44,19 @@ export interface PreparedSend {
 }
 
 const OVERRIDE_KEYS = new Set([
-  'to', 'text', 'from', 'idempotencyKey', 'externalContactId', 'useExistingActiveConversation', 'useExistingConversation',
-  'template', 'metadata', 'params', 'ticketId', 'agentId', 'agentEmail',
+  'to',
+  'text',
+  'from',
+  'idempotencyKey',
+  'externalContactId',
+  'useExistingActiveConversation',
+  'useExistingConversation',
+  'template',
+  'metadata',
+  'params',
+  'ticketId',
+  'agentId',
+  'agentEmail',
 ]);
 /** Result fields a previous send-sms or get-status left on msg.sms: ignored as input, replaced on output. */
 const RESULT_KEYS = new Set(['id', 'conversationId', 'communicationId', 'status', 'providerStatus', 'provider', 'segments', 'encoding', 'characters', 'attempts', 'duplicate', 'compliance', 'error']);
@@ -136,7 +147,11 @@ export function prepareSend(input: { to: unknown; text: unknown; sms: unknown },
   };
   const extra: Record<string, unknown> = {};
   if (params) Object.assign(extra, parseMetadata(params) as Record<string, unknown>);
-  for (const [key, field] of [['ticketId', 'ticket_id'], ['agentId', 'agent_id'], ['agentEmail', 'agent_email']] as const) {
+  for (const [key, field] of [
+    ['ticketId', 'ticket_id'],
+    ['agentId', 'agent_id'],
+    ['agentEmail', 'agent_email'],
+  ] as const) {
     const v = overrides[key];
     if (v !== undefined && v !== null && v !== '') {
       if (typeof v !== 'string' && typeof v !== 'number') throw new SmsError('invalid_request', `msg.sms.${key} must be a string`);

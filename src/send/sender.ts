@@ -1,7 +1,7 @@
 /**
- * What an `agentless-sender` config node holds at run time: the sender profile (from number, country,
- * mode), its dispatch engine (durable queue, pace, retries, circuit breaker), and the account it sends
- * through. A configuration problem (no account, invalid from number) is kept as `configError` so every
+ * What an `agentless-sender` config node holds at run time: either a ready sender (the profile: from
+ * number, country, mode; its dispatch engine: durable queue, pace, retries, circuit breaker; and the
+ * account it sends through) or the configuration problem (no account, invalid from number), so every
  * message gets a clear answer instead of a crash.
  */
 import { SmsError } from '../util/errors';
@@ -53,70 +53,71 @@ export const DISPATCH_DEFAULTS: DispatchSettings = {
   idempotencyRetentionMs: 86_400_000,
 };
 
-export class SenderRuntime {
-  readonly dispatcher: Dispatcher | null = null;
-  readonly configError: SmsError | null = null;
-  readonly capabilities: ProviderCapabilities | null = null;
+/** A sender whose configuration is usable: every message goes through its dispatcher. */
+export class ReadySender {
+  readonly kind = 'ready' as const;
+  readonly dispatcher: Dispatcher;
+  readonly capabilities: ProviderCapabilities;
   readonly profile: SenderProfile;
-  readonly settings: SenderSettings;
   /** The sender's compliance gates (defaults: only the opt-out check). */
-  readonly compliance: CompliancePolicy | null = null;
+  readonly compliance: CompliancePolicy;
   /** Wall clock of the quiet-hours window (the system clock; tests may shift it). */
   readonly complianceClock: Clock;
   private readonly clock: Clock;
 
-  /** `storeDir`: where the durable queue lives (null keeps it in memory, e.g. no user directory). */
+  /** `storeDir`: where the durable queue lives (null keeps it in memory, e.g. no user directory). Throws SmsError on a bad configuration. */
   constructor(
-    readonly account: AccountRuntime | null,
-    settings: SenderSettings,
-    deps: { clock: Clock; logger: Logger; storeDir: string | null; complianceClock?: Clock; senderId?: string },
+    readonly account: AccountRuntime,
+    readonly settings: SenderSettings,
+    deps: SenderDeps,
   ) {
-    this.settings = settings;
     this.clock = deps.clock;
     this.complianceClock = deps.complianceClock ?? deps.clock;
-    this.profile = { fromAddress: settings.fromAddress, defaultCountry: settings.defaultCountry, mode: settings.mode, queueId: settings.queueId, channelUuid: settings.channelUuid };
-    try {
-      if (!account) throw new SmsError('config_missing', 'the sender has no account configured');
-      this.capabilities = capabilitiesOf(account.settings.provider);
-      if (settings.fromAddress) this.profile.fromAddress = normalizeSender(settings.fromAddress);
-      this.profile.defaultCountry = validateDefaultCountry(settings.defaultCountry);
-      this.compliance = new CompliancePolicy(settings.compliance ?? {});
-      // With Redis coordination the queue and the idempotency keys are shared by every instance.
-      const shared = account.coordination?.senderStores(deps.senderId ?? 'sender', {
-        queueLimit: settings.queueLimit,
-        maxInFlight: 1,
-        ratePerSecond: settings.ratePerSecond,
-        burst: settings.burst,
-        idempotencyRetentionMs: settings.idempotencyRetentionMs,
-        logger: deps.logger,
-      });
-      this.dispatcher = new Dispatcher(() => account.provider(), account.budget, {
-        storeDir: deps.storeDir,
-        ratePerSecond: settings.ratePerSecond,
-        burst: settings.burst,
-        queueLimit: settings.queueLimit,
-        maxInFlight: settings.concurrency,
-        maxAttempts: settings.maxAttempts,
-        deadlineMs: settings.deadlineMs,
-        retryAfterCapMs: settings.retryAfterCapMs,
-        resendAmbiguous: settings.resendAmbiguous,
-        breaker: {
-          failureThreshold: settings.breakerThreshold,
-          windowMs: settings.breakerWindowMs,
-          minimumCalls: settings.breakerMinCalls,
-          coolDownMs: settings.breakerCoolDownMs,
-        },
-        breakerFailFast: settings.breakerFailFast,
-        idempotencyRetentionMs: settings.idempotencyRetentionMs,
-        clock: deps.clock,
-        logger: deps.logger,
-        gate: (job) => this.dispatchGate(job),
-        ...(shared ? { queueStore: shared.queueStore, idempotencyStore: shared.idempotencyStore } : {}),
-      });
-      void this.dispatcher.start();
-    } catch (err) {
-      this.configError = err instanceof SmsError ? err : new SmsError('config_missing', String(err));
-    }
+    this.capabilities = capabilitiesOf(account.settings.provider);
+    this.profile = {
+      fromAddress: settings.fromAddress ? normalizeSender(settings.fromAddress) : settings.fromAddress,
+      defaultCountry: validateDefaultCountry(settings.defaultCountry),
+      mode: settings.mode,
+      queueId: settings.queueId,
+      channelUuid: settings.channelUuid,
+    };
+    this.compliance = new CompliancePolicy(settings.compliance ?? {});
+    // Local: in the sender's store directory. Redis: shared by every instance of the account.
+    const stores = account.coordination.senderStores(deps.senderId ?? 'sender', {
+      queueLimit: settings.queueLimit,
+      maxInFlight: 1,
+      ratePerSecond: settings.ratePerSecond,
+      burst: settings.burst,
+      idempotencyRetentionMs: settings.idempotencyRetentionMs,
+      logger: deps.logger,
+      storeDir: deps.storeDir,
+    });
+    this.dispatcher = new Dispatcher(() => account.provider(), account.budget, {
+      storeDir: deps.storeDir,
+      ratePerSecond: settings.ratePerSecond,
+      burst: settings.burst,
+      queueLimit: settings.queueLimit,
+      maxInFlight: settings.concurrency,
+      maxAttempts: settings.maxAttempts,
+      deadlineMs: settings.deadlineMs,
+      retryAfterCapMs: settings.retryAfterCapMs,
+      resendAmbiguous: settings.resendAmbiguous,
+      breaker: {
+        failureThreshold: settings.breakerThreshold,
+        windowMs: settings.breakerWindowMs,
+        minimumCalls: settings.breakerMinCalls,
+        coolDownMs: settings.breakerCoolDownMs,
+      },
+      breakerFailFast: settings.breakerFailFast,
+      idempotencyRetentionMs: settings.idempotencyRetentionMs,
+      clock: deps.clock,
+      logger: deps.logger,
+      gate: (job) => this.dispatchGate(job),
+      queueStore: stores.queueStore,
+      idempotencyStore: stores.idempotencyStore,
+      persistent: stores.durable,
+    });
+    void this.dispatcher.start();
   }
 
   /**
@@ -126,9 +127,7 @@ export class SenderRuntime {
    */
   private async dispatchGate(job: SendJob): Promise<GateDecision> {
     const policy = this.compliance;
-    if (!policy) return null;
-    const needsList = policy.settings.optOutCheck && this.account !== null;
-    const list = needsList ? await this.account!.optOutStore() : null;
+    const list = policy.settings.optOutCheck ? await this.account.optOutStore() : null;
     if (list?.refresh) {
       try {
         // A shared list: a STOP taken by another instance a moment ago must count.
@@ -146,13 +145,36 @@ export class SenderRuntime {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher?.close();
+    await this.dispatcher.close();
   }
 }
 
-/** Numeric config with a floor: an empty or nonsensical field falls back to the default. */
-export function positiveNumber(v: unknown, fallback: number, min = 0): number {
-  if (v === '' || v === null || v === undefined) return fallback;
-  const n = Number(v);
-  return Number.isFinite(n) && n > min ? n : fallback;
+/** A sender that cannot send (no account, invalid from number, ...): every message gets this error. */
+export interface MisconfiguredSender {
+  readonly kind: 'config-error';
+  readonly error: SmsError;
+  readonly settings: SenderSettings;
+  close(): Promise<void>;
+}
+
+/** What an agentless-sender config node holds at run time. */
+export type SenderRuntime = ReadySender | MisconfiguredSender;
+
+export interface SenderDeps {
+  clock: Clock;
+  logger: Logger;
+  storeDir: string | null;
+  complianceClock?: Clock;
+  senderId?: string;
+}
+
+/** The sender's runtime; a configuration problem becomes a MisconfiguredSender rather than a throw. */
+export function createSender(account: AccountRuntime | null, settings: SenderSettings, deps: SenderDeps): SenderRuntime {
+  try {
+    if (!account) throw new SmsError('config_missing', 'the sender has no account configured');
+    return new ReadySender(account, settings, deps);
+  } catch (err) {
+    const error = err instanceof SmsError ? err : new SmsError('config_missing', String(err));
+    return { kind: 'config-error', error, settings, close: async () => {} };
+  }
 }

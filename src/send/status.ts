@@ -2,19 +2,7 @@
  * What a node using a sender shows under itself. Texts are i18n keys with parameters, resolved by the
  * node with RED._ so every locale can word them.
  */
-export interface DispatchStats {
-  queued: number;
-  inFlight: number;
-  sent: number;
-  failed: number;
-  circuit: 'closed' | 'open' | 'half-open';
-  rateLimitedUntil?: number;
-  /** A compliance gate (quiet hours) holds the queue until then. */
-  heldUntil?: number;
-  lastError?: string;
-  storeOk: boolean;
-}
-
+import type { DispatcherStats } from '../dispatch/dispatcher';
 export interface StatusView {
   fill: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
   shape: 'ring' | 'dot';
@@ -22,7 +10,7 @@ export interface StatusView {
   params: Record<string, string | number>;
 }
 
-export function statusView(s: DispatchStats, now: number, last?: { ok: boolean; code?: string }): StatusView {
+export function statusView(s: DispatcherStats, now: number, last?: { ok: boolean; code?: string }): StatusView {
   const depth = s.queued + s.inFlight;
   if (!s.storeOk) return { fill: 'red', shape: 'ring', key: 'store-unavailable', params: { queued: depth } };
   if (s.circuit === 'open') return { fill: 'red', shape: 'ring', key: 'circuit-open', params: { queued: depth } };

@@ -38,16 +38,18 @@ export class ManualClock implements Clock {
   setTimer(fn: () => void, ms: number): TimerHandle {
     const timer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
     this.timers.push(timer);
-    return { cancel: () => { timer.cancelled = true; } };
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
   }
 
   /** Move time forward by `ms`, firing every timer that falls due, each at its own instant. */
   advance(ms: number): void {
     const end = this.t + ms;
     for (;;) {
-      const due = this.timers
-        .filter((x) => !x.cancelled && x.at <= end)
-        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      const due = this.timers.filter((x) => !x.cancelled && x.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (!due) break;
       due.cancelled = true;
       this.t = Math.max(this.t, due.at);

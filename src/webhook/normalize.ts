@@ -42,16 +42,9 @@ export interface InboundMessage {
   timestamp?: string;
 }
 
-export type NormalizeResult =
-  | { ok: true; eventId?: string; updates: StatusUpdate[]; inbound?: InboundMessage[] }
-  | { ok: false; reason: InvalidReason; eventId?: string };
+export type NormalizeResult = { ok: true; eventId?: string; updates: StatusUpdate[]; inbound?: InboundMessage[] } | { ok: false; reason: InvalidReason; eventId?: string };
 
-export type InvalidReason =
-  | 'unrecognized_payload'
-  | 'unsupported_event_type'
-  | 'missing_message_id'
-  | 'unknown_status'
-  | 'no_message_status';
+export type InvalidReason = 'unrecognized_payload' | 'unsupported_event_type' | 'missing_message_id' | 'unknown_status' | 'no_message_status';
 
 const STATUS_MAP: Record<string, SmsStatus> = {
   queued: 'queued',

@@ -16,9 +16,7 @@ export interface BodyLimits {
   timeoutMs: number;
 }
 
-export type BodyReadResult =
-  | { ok: true; body: Buffer }
-  | { ok: false; status: 400 | 408 | 413; reason: 'too_large' | 'timeout' | 'aborted' };
+export type BodyReadResult = { ok: true; body: Buffer } | { ok: false; status: 400 | 408 | 413; reason: 'too_large' | 'timeout' | 'aborted' };
 
 export function readBoundedBody(req: IncomingMessage, limits: BodyLimits, clock: Clock = systemClock): Promise<BodyReadResult> {
   const declared = req.headers['content-length'];

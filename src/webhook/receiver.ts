@@ -106,11 +106,7 @@ export class WebhookReceiver {
       this.reject(res, { status: 415, body: { error: 'unsupported_media_type' } }, 'unsupported_media_type', true);
       return null;
     }
-    const r = await readBoundedBody(
-      req,
-      { limitBytes: this.bodyLimitBytes, timeoutMs: this.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS },
-      this.clock,
-    );
+    const r = await readBoundedBody(req, { limitBytes: this.bodyLimitBytes, timeoutMs: this.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS }, this.clock);
     if (r.ok) return r.body;
     if (r.reason !== 'aborted') this.reject(res, { status: r.status, body: { error: r.reason } }, r.reason, true);
     else this.note('aborted');

@@ -7,9 +7,7 @@
  * - `__proto__`, `constructor` and `prototype` keys are dropped, so a later merge or Object.assign in a
  *   user's flow cannot reach Object.prototype.
  */
-export type SafeJsonResult =
-  | { ok: true; value: unknown }
-  | { ok: false; reason: 'invalid_utf8' | 'too_deep' | 'invalid_json' };
+export type SafeJsonResult = { ok: true; value: unknown } | { ok: false; reason: 'invalid_utf8' | 'too_deep' | 'invalid_json' };
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 

@@ -20,12 +20,7 @@ export interface AuthConfig {
   toleranceSec?: number;
 }
 
-export type AuthFailure =
-  | 'secret_missing'
-  | 'header_missing'
-  | 'bad_timestamp'
-  | 'timestamp_out_of_tolerance'
-  | 'bad_signature';
+export type AuthFailure = 'secret_missing' | 'header_missing' | 'bad_timestamp' | 'timestamp_out_of_tolerance' | 'bad_signature';
 
 export type AuthResult = { ok: true } | { ok: false; reason: AuthFailure };
 
@@ -49,10 +44,7 @@ export function standardWebhooksKey(secret: string): Buffer {
 
 /** `v1,<base64>` for the given message; exported so tests and the sandbox side can sign. */
 export function signStandardWebhook(secret: string, id: string, timestampSec: number, body: Buffer | string): string {
-  const mac = createHmac('sha256', standardWebhooksKey(secret))
-    .update(`${id}.${timestampSec}.`)
-    .update(body)
-    .digest('base64');
+  const mac = createHmac('sha256', standardWebhooksKey(secret)).update(`${id}.${timestampSec}.`).update(body).digest('base64');
   return `v1,${mac}`;
 }
 
@@ -75,13 +67,7 @@ export function verifyRequest(cfg: AuthConfig, headers: IncomingHttpHeaders, raw
   }
 }
 
-function verifyStandardWebhooks(
-  secret: string,
-  headers: IncomingHttpHeaders,
-  raw: Buffer,
-  nowMs: number,
-  toleranceSec: number,
-): AuthResult {
+function verifyStandardWebhooks(secret: string, headers: IncomingHttpHeaders, raw: Buffer, nowMs: number, toleranceSec: number): AuthResult {
   const id = header(headers, 'webhook-id');
   const ts = header(headers, 'webhook-timestamp');
   const sigs = header(headers, 'webhook-signature');
@@ -89,10 +75,7 @@ function verifyStandardWebhooks(
   if (!/^\d{1,12}$/.test(ts.trim())) return { ok: false, reason: 'bad_timestamp' };
   const tsSec = Number(ts.trim());
   if (Math.abs(nowMs / 1000 - tsSec) > toleranceSec) return { ok: false, reason: 'timestamp_out_of_tolerance' };
-  const expected = createHmac('sha256', standardWebhooksKey(secret))
-    .update(`${id}.${ts.trim()}.`)
-    .update(raw)
-    .digest();
+  const expected = createHmac('sha256', standardWebhooksKey(secret)).update(`${id}.${ts.trim()}.`).update(raw).digest();
   // Several space-separated signatures let the sender rotate keys; any one valid v1 entry is enough.
   let valid = false;
   for (const entry of sigs.split(' ')) {

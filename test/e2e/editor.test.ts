@@ -14,7 +14,9 @@ const PKG = '@agentless-sms/node-red';
 async function dragFromPalette(page: Page, type: string, filter: string, x: number, y: number): Promise<string> {
   const before: string[] = await page.evaluate((t) => {
     const ids: string[] = [];
-    (window as any).RED.nodes.eachNode((n: any) => { if (n.type === t) ids.push(n.id); });
+    (window as any).RED.nodes.eachNode((n: any) => {
+      if (n.type === t) ids.push(n.id);
+    });
     return ids;
   }, type);
   await page.fill('#red-ui-palette-search input', filter);
@@ -33,7 +35,9 @@ async function dragFromPalette(page: Page, type: string, filter: string, x: numb
   const id = await page.waitForFunction(
     ([t, known]) => {
       let found = '';
-      (window as any).RED.nodes.eachNode((n: any) => { if (n.type === t && !(known as string[]).includes(n.id)) found = n.id; });
+      (window as any).RED.nodes.eachNode((n: any) => {
+        if (n.type === t && !(known as string[]).includes(n.id)) found = n.id;
+      });
       return found || null;
     },
     [type, before] as const,
@@ -63,11 +67,14 @@ async function openNodeDialog(page: Page, id: string): Promise<void> {
 
 /** Set a typedInput (by its <input> selector) to a type and value, as its type menu and text box would. */
 async function setTypedInput(page: Page, selector: string, type: string, value: string): Promise<void> {
-  await page.evaluate(([sel, t, v]) => {
-    const $ = (window as any).$;
-    $(sel).typedInput('type', t);
-    $(sel).typedInput('value', v);
-  }, [selector, type, value] as const);
+  await page.evaluate(
+    ([sel, t, v]) => {
+      const $ = (window as any).$;
+      $(sel).typedInput('type', t);
+      $(sel).typedInput('value', v);
+    },
+    [selector, type, value] as const,
+  );
 }
 
 /** Bring a sidebar tab to the front through its icon in the sidebar tab bar (or the tab menu). */
@@ -128,10 +135,16 @@ describe('editor (real browser)', function () {
     const debug = await dragFromPalette(page, 'debug', 'debug', 900, 250);
     await wire(page, inject, send);
     await wire(page, send, debug, 0);
-    const wired = await page.evaluate(([a, b, c]) => {
-      const RED = (window as any).RED;
-      return RED.nodes.filterLinks({ source: RED.nodes.node(a) }).some((l: any) => l.target.id === b) && RED.nodes.filterLinks({ source: RED.nodes.node(b), sourcePort: 0 }).some((l: any) => l.target.id === c);
-    }, [inject, send, debug] as const);
+    const wired = await page.evaluate(
+      ([a, b, c]) => {
+        const RED = (window as any).RED;
+        return (
+          RED.nodes.filterLinks({ source: RED.nodes.node(a) }).some((l: any) => l.target.id === b) &&
+          RED.nodes.filterLinks({ source: RED.nodes.node(b), sourcePort: 0 }).some((l: any) => l.target.id === c)
+        );
+      },
+      [inject, send, debug] as const,
+    );
     assert.ok(wired, 'wires were not created by dragging');
 
     // The inject: msg.payload is the text, msg.to the number (a second property row).
@@ -203,8 +216,12 @@ describe('editor (real browser)', function () {
 
     const invalid = await page.evaluate(() => {
       const bad: string[] = [];
-      (window as any).RED.nodes.eachNode((n: any) => { if (!n.valid) bad.push(n.type); });
-      (window as any).RED.nodes.eachConfig((n: any) => { if (!n.valid) bad.push(n.type); });
+      (window as any).RED.nodes.eachNode((n: any) => {
+        if (!n.valid) bad.push(n.type);
+      });
+      (window as any).RED.nodes.eachConfig((n: any) => {
+        if (!n.valid) bad.push(n.type);
+      });
       return bad;
     });
     assert.deepEqual(invalid, []);
@@ -215,7 +232,12 @@ describe('editor (real browser)', function () {
     await page.locator(`g.red-ui-flow-node-group[id="${inject}"] .red-ui-flow-node-button`).click();
     const msg = page.locator('.red-ui-debug-msg', { hasText: 'msg.sms' });
     await msg.first().waitFor({ timeout: 15_000 });
-    await msg.first().locator('.red-ui-debug-msg-object-handle, .red-ui-debug-msg-element').first().click().catch(() => undefined);
+    await msg
+      .first()
+      .locator('.red-ui-debug-msg-object-handle, .red-ui-debug-msg-element')
+      .first()
+      .click()
+      .catch(() => undefined);
     const text = (await msg.first().textContent()) || '';
     // The expanded object view runs a type label into the next key ("objectid: ..."), so allow that.
     assert.match(text, /(^|[^a-zA-Z]|object)id: "[0-9a-f-]{8,}"/);
@@ -234,7 +256,9 @@ describe('editor (real browser)', function () {
     assert.ok(before >= 1, `sent ${before}`);
     const inject: string = await page.evaluate(() => {
       let id = '';
-      (window as any).RED.nodes.eachNode((n: any) => { if (n.type === 'inject') id = n.id; });
+      (window as any).RED.nodes.eachNode((n: any) => {
+        if (n.type === 'inject') id = n.id;
+      });
       return id;
     });
     await page.locator(`g.red-ui-flow-node-group[id="${inject}"] .red-ui-flow-node-button`).click();
@@ -246,7 +270,9 @@ describe('editor (real browser)', function () {
     const page = s.page;
     const ids: Record<string, string> = await page.evaluate(() => {
       const out: Record<string, string> = {};
-      (window as any).RED.nodes.eachNode((n: any) => { out[n.type] = n.id; });
+      (window as any).RED.nodes.eachNode((n: any) => {
+        out[n.type] = n.id;
+      });
       return out;
     });
     const status = await dragFromPalette(page, 'agentless-get-status', 'get status', 900, 400);
@@ -255,7 +281,9 @@ describe('editor (real browser)', function () {
     await openNodeDialog(page, status);
     const account = await page.evaluate(() => {
       let id = '';
-      (window as any).RED.nodes.eachConfig((n: any) => { if (n.type === 'agentless-account') id = n.id; });
+      (window as any).RED.nodes.eachConfig((n: any) => {
+        if (n.type === 'agentless-account') id = n.id;
+      });
       return id;
     });
     await page.selectOption('#node-input-account', account);
@@ -271,16 +299,19 @@ describe('editor (real browser)', function () {
 
     // Labels say what each node uses; every output port has a label.
     // No local named functions in the page: the test compiler would wrap them in a helper the page lacks.
-    const labels = await page.evaluate(([a, b, c]) => {
-      const RED = (window as any).RED;
-      const nodes = [a, b, c].map((id) => RED.nodes.node(id));
-      return {
-        send: RED.utils.getNodeLabel(nodes[0]),
-        status: RED.utils.getNodeLabel(nodes[1]),
-        hook: RED.utils.getNodeLabel(nodes[2]),
-        ports: nodes.flatMap((n: any) => Array.from({ length: n.outputs }, (_, i) => n._def.outputLabels.call(n, i))),
-      };
-    }, [ids['agentless-send-sms'], status, hook] as const);
+    const labels = await page.evaluate(
+      ([a, b, c]) => {
+        const RED = (window as any).RED;
+        const nodes = [a, b, c].map((id) => RED.nodes.node(id));
+        return {
+          send: RED.utils.getNodeLabel(nodes[0]),
+          status: RED.utils.getNodeLabel(nodes[1]),
+          hook: RED.utils.getNodeLabel(nodes[2]),
+          ports: nodes.flatMap((n: any) => Array.from({ length: n.outputs }, (_, i) => n._def.outputLabels.call(n, i))),
+        };
+      },
+      [ids['agentless-send-sms'], status, hook] as const,
+    );
     assert.equal(labels.send, 'send sms via Main number');
     assert.equal(labels.status, 'get status (Sandbox)');
     assert.equal(labels.hook, 'POST /sms/status');
@@ -324,13 +355,18 @@ describe('editor (real browser)', function () {
       assert.equal((palette || '').replace(/\s+/g, ' ').trim(), 'SMS senden');
       const sender: string = await page.evaluate(() => {
         let id = '';
-        (window as any).RED.nodes.eachConfig((n: any) => { if (n.type === 'agentless-sender') id = n.id; });
+        (window as any).RED.nodes.eachConfig((n: any) => {
+          if (n.type === 'agentless-sender') id = n.id;
+        });
         return id;
       });
       await page.evaluate((id) => (window as any).RED.editor.editConfig('', 'agentless-sender', id), sender);
       await page.waitForSelector('#agentless-sender-tabs', { state: 'visible' });
       const tabs = await page.locator('#agentless-sender-tabs .red-ui-tab-label').allTextContents();
-      assert.deepEqual(tabs.map((t) => t.trim()), ['Senden', 'Zuverlässigkeit', 'Compliance']);
+      assert.deepEqual(
+        tabs.map((t) => t.trim()),
+        ['Senden', 'Zuverlässigkeit', 'Compliance'],
+      );
       await page.evaluate(() => (window as any).RED.sidebar.help.show('agentless-sender'));
       await page.locator('.red-ui-help h3', { hasText: 'Zuverlässigkeit' }).first().waitFor();
       await page.screenshot({ path: `${ARTIFACTS}/14-de-sender-dialog-and-help.png` });
@@ -358,8 +394,12 @@ describe('editor (real browser)', function () {
       await page.locator('.red-ui-tab', { hasText: tabLabel }).first().click();
       const invalid = await page.evaluate(() => {
         const bad: string[] = [];
-        (window as any).RED.nodes.eachNode((n: any) => { if (!n.valid) bad.push(`${n.type} ${n.id}`); });
-        (window as any).RED.nodes.eachConfig((n: any) => { if (n.valid === false) bad.push(`${n.type} ${n.id}`); });
+        (window as any).RED.nodes.eachNode((n: any) => {
+          if (!n.valid) bad.push(`${n.type} ${n.id}`);
+        });
+        (window as any).RED.nodes.eachConfig((n: any) => {
+          if (n.valid === false) bad.push(`${n.type} ${n.id}`);
+        });
         return bad;
       });
       assert.deepEqual(invalid, [], 'invalid nodes after import');

@@ -21,7 +21,7 @@ export function requireChromium(): string {
 }
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
 
-// Flags that keep Chromium quiet and offline in a container (see REFERENCE.md section 3).
+// Flags that keep Chromium quiet and offline in a container (no GPU, no sandbox, no background requests).
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export class EditorSession {

@@ -6,15 +6,15 @@ import helper from 'node-red-node-test-helper';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { builtNode } from './built';
 import { SandboxServer, type SandboxOptions } from '../../src/sandbox/server';
 import { NODE_RED_MAIN } from './node-red';
 
 helper.init(NODE_RED_MAIN);
 
-const root = path.resolve(__dirname, '..', '..');
-export const accountNode = require(path.join(root, 'nodes/nodes/agentless-account.js'));
-export const senderNode = require(path.join(root, 'nodes/nodes/agentless-sender.js'));
-export const sendSmsNode = require(path.join(root, 'nodes/nodes/agentless-send-sms.js'));
+export const accountNode = builtNode('agentless-account');
+export const senderNode = builtNode('agentless-sender');
+export const sendSmsNode = builtNode('agentless-send-sms');
 export const ALL_NODES = [accountNode, senderNode, sendSmsNode];
 
 export { helper };
@@ -63,15 +63,44 @@ export function sleep(ms: number): Promise<void> {
 export function sendFlow(account: Record<string, unknown>, sender: Record<string, unknown> = {}, send: Record<string, unknown> = {}): Msg[] {
   return [
     { id: 'tab', type: 'tab', label: 'test' },
-    { id: 'acct', type: 'agentless-account', name: 'Test account', provider: 'sandbox', region: 'mypurecloud.com', apiBaseUrl: '', authBaseUrl: '', requestsPerMinute: '', sandboxPort: '', ...account },
     {
-      id: 'sender', type: 'agentless-sender', name: 'Test sender', account: 'acct', fromAddress: '+12025550100', channelUuid: '', mode: 'agentless', queueId: '',
-      ratePerSecond: 100, burst: 100, queueLimit: 1000, defaultCountry: '', ...sender,
+      id: 'acct',
+      type: 'agentless-account',
+      name: 'Test account',
+      provider: 'sandbox',
+      region: 'mypurecloud.com',
+      apiBaseUrl: '',
+      authBaseUrl: '',
+      requestsPerMinute: '',
+      sandboxPort: '',
+      ...account,
+    },
+    {
+      id: 'sender',
+      type: 'agentless-sender',
+      name: 'Test sender',
+      account: 'acct',
+      fromAddress: '+12025550100',
+      channelUuid: '',
+      mode: 'agentless',
+      queueId: '',
+      ratePerSecond: 100,
+      burst: 100,
+      queueLimit: 1000,
+      defaultCountry: '',
+      ...sender,
     },
     { id: 'send', type: 'agentless-send-sms', z: 'tab', name: '', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['ok'], ['fail']], ...send },
     { id: 'ok', type: 'helper', z: 'tab' },
     { id: 'fail', type: 'helper', z: 'tab' },
   ];
+}
+
+/** A node of a flow by its id (tests change nodes by id, never by position). */
+export function byId(flow: Msg[], id: string): Msg {
+  const node = flow.find((n) => n.id === id);
+  if (!node) throw new Error(`no node ${id} in the flow`);
+  return node;
 }
 
 export async function loadSendFlow(flow: Msg[], credentials: Record<string, unknown> = {}) {

@@ -10,6 +10,7 @@ import os from 'os';
 import path from 'path';
 import type { AddressInfo } from 'net';
 import { NODE_RED_CLI } from './node-red';
+import { assertFreshBuild } from './built';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -65,6 +66,7 @@ export class RedProcess {
 
   /** `settings` is merged over the defaults below (top-level keys replace). */
   constructor(prefix = 'agentless-red-', settings: Record<string, unknown> = {}) {
+    assertFreshBuild();
     this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     fs.writeFileSync(
       path.join(this.userDir, 'settings.js'),

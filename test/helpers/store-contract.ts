@@ -20,7 +20,7 @@ import { REDIS_DEFAULTS } from '../../src/coordination/redis-connection';
 import { RedisBudget } from '../../src/coordination/redis-budget';
 import { DISPATCH_DEFAULTS } from '../../src/send/sender';
 import { RedisServer } from './redis-server';
-import { FakeProvider, job, ok } from '../unit/dispatch-fakes';
+import { FakeProvider, job, ok } from './dispatch-fakes';
 
 export interface Kit {
   name: string;
@@ -103,7 +103,12 @@ export function redisKit(): Kit {
   let run = 0;
   const coordination = () => {
     // Each call is another instance of the same account (its own connections).
-    const c = new RedisCoordination(`acct-${run}`, { url: server.url, keyPrefix: REDIS_DEFAULTS.keyPrefix, tls: false, leaseMs: 2000, whenDown: 'fail' }, { requestsPerMinute: 1000 }, { clock: systemClock, logger: silentLogger });
+    const c = new RedisCoordination(
+      `acct-${run}`,
+      { url: server.url, keyPrefix: REDIS_DEFAULTS.keyPrefix, tls: false, leaseMs: 2000, whenDown: 'fail' },
+      { requestsPerMinute: 1000 },
+      { clock: systemClock, logger: silentLogger },
+    );
     coords.push(c);
     return c;
   };
@@ -149,16 +154,20 @@ export function redisKit(): Kit {
 }
 
 function dispatcher(kit: Kit, provider: FakeProvider): Dispatcher {
-  return new Dispatcher(() => Promise.resolve(provider), { acquire: () => Promise.resolve(), onRateLimited() {} }, {
-    storeDir: null,
-    ...DISPATCH_DEFAULTS,
-    ratePerSecond: 1000,
-    burst: 10,
-    breaker: {},
-    clock: systemClock,
-    logger: silentLogger,
-    ...kit.dispatcherStores(),
-  });
+  return new Dispatcher(
+    () => Promise.resolve(provider),
+    { acquire: () => Promise.resolve(), onRateLimited() {} },
+    {
+      storeDir: null,
+      ...DISPATCH_DEFAULTS,
+      ratePerSecond: 1000,
+      burst: 10,
+      breaker: {},
+      clock: systemClock,
+      logger: silentLogger,
+      ...kit.dispatcherStores(),
+    },
+  );
 }
 
 /** Most grants inside any half-open window of `windowMs`. */
@@ -257,7 +266,13 @@ export function describeStoreContract(make: () => Kit): void {
       assert.deepStrictEqual(stale, { changed: false, stale: true, optedOut: true });
       await o2.addMany(['+12025550124', '+12025550124'], 'csv');
       await o1.refresh?.('+12025550124');
-      assert.deepStrictEqual(o1.list().map((e) => e.number).sort(), ['+12025550123', '+12025550124']);
+      assert.deepStrictEqual(
+        o1
+          .list()
+          .map((e) => e.number)
+          .sort(),
+        ['+12025550123', '+12025550124'],
+      );
       assert.strictEqual(o1.size, 2);
     });
 
@@ -271,13 +286,22 @@ export function describeStoreContract(make: () => Kit): void {
       for (const j of jobs) await d.submit(j);
       const deadline = Date.now() + 8000;
       while (outcomes.length < 4 && Date.now() < deadline) await sleep(20);
-      assert.deepStrictEqual(outcomes.map((o) => o.job.id), jobs.map((j) => j.id));
-      assert.deepStrictEqual(provider.calls.map((c) => c.to), jobs.map((j) => j.message.to));
+      assert.deepStrictEqual(
+        outcomes.map((o) => o.job.id),
+        jobs.map((j) => j.id),
+      );
+      assert.deepStrictEqual(
+        provider.calls.map((c) => c.to),
+        jobs.map((j) => j.message.to),
+      );
       await d.submit(job('n1', '+12025550109', systemClock, { idempotencyKey: 'order-1' }));
       await d.submit(job('n1', '+12025550109', systemClock, { idempotencyKey: 'order-1' }));
       while (outcomes.length < 6 && Date.now() < deadline) await sleep(20);
       assert.strictEqual(provider.calls.length, 5);
-      assert.deepStrictEqual(outcomes.slice(4).map((o) => o.outcome.ok && (o.outcome.duplicate ?? false)), [false, true]);
+      assert.deepStrictEqual(
+        outcomes.slice(4).map((o) => o.outcome.ok && (o.outcome.duplicate ?? false)),
+        [false, true],
+      );
       await d.close();
     });
   });

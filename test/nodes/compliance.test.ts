@@ -9,9 +9,9 @@ import should from 'should';
 import request from 'supertest';
 import { signStandardWebhook } from '../../src/webhook/signature';
 import { ALL_NODES, Capture, helper, sendFlow, sleep, type Msg, useLoopbackSandbox } from '../helpers/flow';
+import { builtNode } from '../helpers/built';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const receiverModule = require('../../nodes/nodes/agentless-webhook-receiver.js');
+const receiverModule = builtNode('agentless-webhook-receiver');
 const CREDS = { clientId: 'client-1', clientSecret: 'secret-1' };
 const SECRET = 'whsec_' + Buffer.from('compliance-test-secret-32-bytes!').toString('base64');
 const TO = '+12025550123';

@@ -8,9 +8,9 @@ import fs from 'fs';
 import path from 'path';
 import should from 'should';
 import { ALL_NODES, Capture, helper, type Msg } from '../helpers/flow';
+import { builtNode } from '../helpers/built';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const getStatusNode = require(path.resolve(__dirname, '..', '..', 'nodes/nodes/agentless-get-status.js'));
+const getStatusNode = builtNode('agentless-get-status');
 const FILE = path.resolve(__dirname, '..', '..', 'examples', '02 - Send and wait for delivery.json');
 
 describe('example: 02 - Send and wait for delivery', function () {

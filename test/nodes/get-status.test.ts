@@ -2,12 +2,11 @@
  * get-status in a real Node-RED runtime against a Genesys-compatible server on loopback (the standalone
  * sandbox with short status progression), wired directly behind send-sms.
  */
-import path from 'path';
 import should from 'should';
 import { ALL_NODES, Capture, helper, sleep, type Msg, useLoopbackSandbox } from '../helpers/flow';
+import { builtNode } from '../helpers/built';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const getStatusNode = require(path.resolve(__dirname, '..', '..', 'nodes/nodes/agentless-get-status.js'));
+const getStatusNode = builtNode('agentless-get-status');
 const CREDS = { clientId: 'client-1', clientSecret: 's3cret-value' };
 
 describe('agentless-get-status node', function () {

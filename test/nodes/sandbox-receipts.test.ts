@@ -13,9 +13,9 @@ import { AccountRuntime } from '../../src/providers/account';
 import { unlimitedBudget } from '../../src/providers/types';
 import { systemClock } from '../../src/util/clock';
 import { Capture, helper, sleep } from '../helpers/flow';
+import { builtNode } from '../helpers/built';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const receiverModule = require(path.resolve(__dirname, '..', '..', 'nodes/nodes/agentless-webhook-receiver.js'));
+const receiverModule = builtNode('agentless-webhook-receiver');
 const SECRET = 'whsec_' + Buffer.from('sandbox-receipts-secret-32-byte!').toString('base64');
 
 // The helper's RED.httpNode is a bare express app: capture it and serve it on a loopback port.

@@ -3,7 +3,7 @@
  * (the sandbox, standalone, with credentials enforced) and to the in-process sandbox provider.
  */
 import should from 'should';
-import { helper, loadSendFlow, sendFlow, sleep, useLoopbackSandbox } from '../helpers/flow';
+import { byId, helper, loadSendFlow, sendFlow, sleep, useLoopbackSandbox } from '../helpers/flow';
 
 const CREDS = { clientId: 'client-1', clientSecret: 's3cret-value' };
 
@@ -136,7 +136,7 @@ describe('agentless-send-sms node', function () {
 
   it('answers with config_missing when the node has no sender', async function () {
     const flow = sendFlow(genesys());
-    (flow[3] as any).sender = 'nope';
+    byId(flow, 'send').sender = 'nope';
     const { send, fail } = await loadSendFlow(flow, { acct: CREDS });
     send.receive({ to: '+12025550123', payload: 'hi' });
     const [msg] = await fail.wait(1);

@@ -6,12 +6,12 @@ import request from 'supertest';
 import { signStandardWebhook } from '../../src/webhook/signature';
 // Initialises the test helper with the chosen Node-RED release.
 import '../helpers/flow';
+import { builtNode } from '../helpers/built';
 
 // The helper ships no types; it is required untyped so this file declares no global module shim.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const receiverModule = require('../../nodes/nodes/agentless-webhook-receiver.js');
+const receiverModule = builtNode('agentless-webhook-receiver');
 const SECRET = 'whsec_' + Buffer.from('node-test-secret-32-bytes-long!!').toString('base64');
 
 // RED.httpNode is a bare express app in the helper: capture it to talk to it with supertest.

@@ -11,7 +11,7 @@ import { RedisCoordination } from '../../src/coordination/coordination';
 import { DISPATCH_DEFAULTS } from '../../src/send/sender';
 import { toSmsError } from '../../src/util/errors';
 import { RedisServer } from '../helpers/redis-server';
-import { FakeProvider, job, ok } from '../unit/dispatch-fakes';
+import { FakeProvider, job, ok } from '../helpers/dispatch-fakes';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,7 +31,12 @@ describe('Redis coordination: outage and recovery', function () {
 
   it('answers store_unavailable while Redis is down and recovers when it returns', async () => {
     await server.start();
-    const coord = new RedisCoordination('acct-outage', { url: server.url, keyPrefix: 'outage:', tls: false, leaseMs: 2000, whenDown: 'fail' }, { requestsPerMinute: 1000 }, { clock: systemClock, logger: silentLogger });
+    const coord = new RedisCoordination(
+      'acct-outage',
+      { url: server.url, keyPrefix: 'outage:', tls: false, leaseMs: 2000, whenDown: 'fail' },
+      { requestsPerMinute: 1000 },
+      { clock: systemClock, logger: silentLogger },
+    );
     const stores = coord.senderStores('s1', { queueLimit: 100, maxInFlight: 1, ratePerSecond: 100, burst: 5, idempotencyRetentionMs: 60_000, logger: silentLogger });
     const provider = new FakeProvider(systemClock, (_m, i) => ok(`id-${i}`), coord.budget);
     const d = new Dispatcher(() => Promise.resolve(provider), coord.budget, {
@@ -65,7 +70,10 @@ describe('Redis coordination: outage and recovery', function () {
     await d.submit(job('n', '+12025550103', systemClock));
     assert.ok(await waitFor(() => outcomes.length === 2, 10_000), 'a message sent after recovery');
     assert.ok(outcomes.every((o) => o.ok));
-    assert.deepStrictEqual(provider.calls.map((c) => c.to), ['+12025550101', '+12025550103']);
+    assert.deepStrictEqual(
+      provider.calls.map((c) => c.to),
+      ['+12025550101', '+12025550103'],
+    );
     await d.close();
     await coord.close();
   });

@@ -54,7 +54,10 @@ describe('compliance: opt-out store', () => {
     const csv = 'phone,name\n"+1 (202) 555-0123",Ann\n+12025550124;x\nnot a number\n\n(202) 555-0125\n+12025550123\n';
     const parsed = parseOptOutCsv(csv);
     assert.deepStrictEqual(parsed.numbers, ['+12025550123', '+12025550124', '+12025550123']);
-    assert.deepStrictEqual(parsed.rejected.map((r) => r.line), [4, 6]);
+    assert.deepStrictEqual(
+      parsed.rejected.map((r) => r.line),
+      [4, 6],
+    );
     assert.deepStrictEqual(parseOptOutCsv('(202) 555-0125', 'US').numbers, ['+12025550125']);
     const s = await OptOutStore.open(null, { clock });
     assert.deepStrictEqual(await s.addMany(parsed.numbers, 'csv'), { added: 2, unchanged: 1 });

@@ -105,7 +105,10 @@ describe('compliance: content rules', () => {
   it('warns or rejects when one character forces UCS-2', () => {
     const warn = checkContent('Don\u2019t', { ...base, ucs2Mode: 'warn' });
     assert.strictEqual(warn.error, undefined);
-    assert.deepStrictEqual(warn.rules.map((r) => r.result), ['warned']);
+    assert.deepStrictEqual(
+      warn.rules.map((r) => r.result),
+      ['warned'],
+    );
     const reject = checkContent('Don\u2019t', { ...base, ucs2Mode: 'reject' });
     assert.strictEqual(reject.error?.code, 'content_blocked');
     assert.match(reject.rules[0].detail ?? '', /U\+2019/);
@@ -146,7 +149,13 @@ describe('compliance: content rules', () => {
     assert.strictEqual(checkContent(text, { ...base, maxSegments: 1 }).error, undefined);
     const c = checkContent(text, { ...base, maxSegments: 1, footerMode: 'append' });
     assert.strictEqual(c.error?.code, 'too_many_segments');
-    assert.deepStrictEqual(c.rules.map((r) => [r.rule, r.result]), [['opt-out-footer', 'changed'], ['max-segments', 'fired']]);
+    assert.deepStrictEqual(
+      c.rules.map((r) => [r.rule, r.result]),
+      [
+        ['opt-out-footer', 'changed'],
+        ['max-segments', 'fired'],
+      ],
+    );
   });
 });
 
@@ -192,6 +201,12 @@ describe('compliance: policy and audit record', () => {
 
   it('records a refusal made at dispatch time', () => {
     const r = withDispatchRefusal({ rules: [{ rule: 'opt-out', result: 'pass' }], heldUntil: 'x' }, new SmsError('opted_out', 'gone'));
-    assert.deepStrictEqual(r, { rules: [{ rule: 'opt-out', result: 'pass' }, { rule: 'opt-out (dispatch)', result: 'fired', detail: 'gone' }], blocked: 'opted_out' });
+    assert.deepStrictEqual(r, {
+      rules: [
+        { rule: 'opt-out', result: 'pass' },
+        { rule: 'opt-out (dispatch)', result: 'fired', detail: 'gone' },
+      ],
+      blocked: 'opted_out',
+    });
   });
 });

@@ -8,7 +8,7 @@ import { unlimitedBudget, type RequestBudget } from '../../src/providers/types';
 import { ManualClock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
 import { silentLogger } from '../../src/util/logger';
-import { FakeProvider, httpError, job, ok, seeded, settle, until, type Reply } from './dispatch-fakes';
+import { FakeProvider, httpError, job, ok, seeded, settle, until, type Reply } from '../helpers/dispatch-fakes';
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'sms-dispatch-'));
@@ -119,7 +119,11 @@ describe('dispatch: Dispatcher', () => {
   });
 
   it('fails with rate_limited when Retry-After exceeds the cap, without holding the message', async () => {
-    const h = await harness(() => httpError(429, { retryAfterMs: 3600_000 }), {}, (clock) => new AccountBudget({ requestsPerMinute: 600, clock, random: () => 0 }));
+    const h = await harness(
+      () => httpError(429, { retryAfterMs: 3600_000 }),
+      {},
+      (clock) => new AccountBudget({ requestsPerMinute: 600, clock, random: () => 0 }),
+    );
     await h.d.submit(job('n1', '+15550000001', h.clock));
     await h.d.submit(job('n1', '+15550000002', h.clock));
     await h.run(200);
@@ -191,19 +195,29 @@ describe('dispatch: Dispatcher', () => {
     await h.d.submit(job('n1', '+15550000001', h.clock));
     await h.run(200);
     should(codes(h)).eql(['provider_unavailable', 'provider_unavailable', 'circuit_open']);
-    const err = await h.d.submit(job('n1', '+15550000001', h.clock)).then(() => null, (e: unknown) => e);
+    const err = await h.d.submit(job('n1', '+15550000001', h.clock)).then(
+      () => null,
+      (e: unknown) => e,
+    );
     should((err as SmsError).code).equal('circuit_open');
   });
 
   it('answers queue_full for a message that does not fit and keeps every older one', async () => {
-    const h = await harness(() => ok('m'), { queueLimit: 3 }, (clock) => new AccountBudget({ requestsPerMinute: 600, clock, random: () => 0 }));
+    const h = await harness(
+      () => ok('m'),
+      { queueLimit: 3 },
+      (clock) => new AccountBudget({ requestsPerMinute: 600, clock, random: () => 0 }),
+    );
     // A paused account holds everything in the queue while we fill it.
     (h.d as unknown as { budget: AccountBudget }).budget.onRateLimited(10_000);
     const accepted: string[] = [];
     const rejected: string[] = [];
     for (let i = 0; i < 6; i++) {
       const j = job('n1', `+1555000000${i}`, h.clock);
-      await h.d.submit(j).then(() => accepted.push(j.message.to), (e: SmsError) => rejected.push(e.code));
+      await h.d.submit(j).then(
+        () => accepted.push(j.message.to),
+        (e: SmsError) => rejected.push(e.code),
+      );
     }
     should(accepted.length).equal(3);
     should(rejected).eql(['queue_full', 'queue_full', 'queue_full']);
@@ -274,7 +288,10 @@ describe('dispatch: Dispatcher', () => {
     for (let i = 0; i < 3; i++) await h1.d.submit(job('n1', `+1555000000${i}`, clock));
     await until(() => h1.outcomes.length === 1);
     await h1.d.close();
-    const err = await h1.d.submit(job('n1', '+15550000009', clock)).then(() => null, (e: unknown) => e);
+    const err = await h1.d.submit(job('n1', '+15550000009', clock)).then(
+      () => null,
+      (e: unknown) => e,
+    );
     should((err as SmsError).code).equal('closed');
     const h2 = await harness(() => ok('m'), { storeDir: dir, ratePerSecond: 100 }, undefined, clock);
     await h2.run(500);
@@ -288,7 +305,10 @@ describe('dispatch: Dispatcher', () => {
     fs.writeFileSync(file, 'x');
     const h = await harness(() => ok('m'), { storeDir: path.join(file, 'store') });
     should(h.d.stats().storeOk).be.false();
-    const err = await h.d.submit(job('n1', '+15550000001', h.clock)).then(() => null, (e: unknown) => e);
+    const err = await h.d.submit(job('n1', '+15550000001', h.clock)).then(
+      () => null,
+      (e: unknown) => e,
+    );
     should((err as SmsError).code).equal('store_unavailable');
     should(h.provider.calls.length).equal(0);
   });
@@ -304,18 +324,25 @@ describe('dispatch: Dispatcher', () => {
       () => new SmsError('network_error', 'reset', { sent: 'no' }),
       () => new SmsError('timeout', 'timeout', { sent: 'maybe' }),
     ];
-    const h = await harness(() => replies[Math.floor(random() * replies.length)](), {
-      queueLimit: 20,
-      maxAttempts: 4,
-      deadlineMs: 120_000,
-      breaker: { minimumCalls: 10, failureThreshold: 0.5, coolDownMs: 5000 },
-      random,
-    }, (clock) => new AccountBudget({ requestsPerMinute: 120, clock, random }));
+    const h = await harness(
+      () => replies[Math.floor(random() * replies.length)](),
+      {
+        queueLimit: 20,
+        maxAttempts: 4,
+        deadlineMs: 120_000,
+        breaker: { minimumCalls: 10, failureThreshold: 0.5, coolDownMs: 5000 },
+        random,
+      },
+      (clock) => new AccountBudget({ requestsPerMinute: 120, clock, random }),
+    );
     const submitted = new Set<string>();
     let rejected = 0;
     for (let i = 0; i < 80; i++) {
       const j = job('n1', '+15550000001', h.clock, random() < 0.2 ? { idempotencyKey: `k${i % 5}` } : {});
-      await h.d.submit(j).then(() => submitted.add(j.id), () => rejected++);
+      await h.d.submit(j).then(
+        () => submitted.add(j.id),
+        () => rejected++,
+      );
       await h.run(Math.floor(random() * 2000), 100);
     }
     await h.run(300_000, 500);

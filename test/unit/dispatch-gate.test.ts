@@ -8,14 +8,28 @@ import { unlimitedBudget } from '../../src/providers/types';
 import { ManualClock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
 import { silentLogger } from '../../src/util/logger';
-import { FakeProvider, job, settle, until } from './dispatch-fakes';
+import { FakeProvider, job, settle, until } from '../helpers/dispatch-fakes';
 
 function make(clock: ManualClock, gate: (j: SendJob) => GateDecision, extra: Partial<DispatcherOptions> = {}) {
   const provider = new FakeProvider(clock);
   const d = new Dispatcher(() => Promise.resolve(provider), unlimitedBudget, {
-    storeDir: null, ratePerSecond: 100, burst: 10, queueLimit: 100, maxAttempts: 3, deadlineMs: 0, retryAfterCapMs: 180_000,
-    resendAmbiguous: false, breaker: {}, breakerFailFast: false, idempotencyRetentionMs: 3600_000, clock, random: () => 0.5,
-    logger: silentLogger, fsync: false, gate, ...extra,
+    storeDir: null,
+    ratePerSecond: 100,
+    burst: 10,
+    queueLimit: 100,
+    maxAttempts: 3,
+    deadlineMs: 0,
+    retryAfterCapMs: 180_000,
+    resendAmbiguous: false,
+    breaker: {},
+    breakerFailFast: false,
+    idempotencyRetentionMs: 3600_000,
+    clock,
+    random: () => 0.5,
+    logger: silentLogger,
+    fsync: false,
+    gate,
+    ...extra,
   });
   const outcomes: SendOutcome[] = [];
   d.register('n1', (_j, o) => outcomes.push(o));
@@ -30,8 +44,14 @@ describe('dispatch: gate hook', () => {
     await d.submit(job('n1', '+12025550199', clock));
     await d.submit(job('n1', '+12025550123', clock));
     await settle(20);
-    assert.deepStrictEqual(outcomes.map((o) => (o.ok ? 'ok' : o.error.code)), ['opted_out', 'ok']);
-    assert.deepStrictEqual(provider.calls.map((c) => c.to), ['+12025550123']);
+    assert.deepStrictEqual(
+      outcomes.map((o) => (o.ok ? 'ok' : o.error.code)),
+      ['opted_out', 'ok'],
+    );
+    assert.deepStrictEqual(
+      provider.calls.map((c) => c.to),
+      ['+12025550123'],
+    );
     await d.close();
   });
 
@@ -50,7 +70,10 @@ describe('dispatch: gate hook', () => {
     }
     assert.strictEqual(provider.calls.length, 1);
     assert.strictEqual(provider.calls[0].at, opensAt, 'sent when the window opened, not before, not later');
-    assert.deepStrictEqual(outcomes.map((o) => o.ok), [true]);
+    assert.deepStrictEqual(
+      outcomes.map((o) => o.ok),
+      [true],
+    );
     assert.strictEqual(d.stats().heldUntil, undefined);
     await d.close();
   });

@@ -3,7 +3,7 @@ import { AccountBudget } from '../../src/dispatch/request-budget';
 import { parseRetryAfter } from '../../src/util/retry-after';
 import { ManualClock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
-import { seeded, settle } from './dispatch-fakes';
+import { seeded, settle } from '../helpers/dispatch-fakes';
 
 /** Records the instant of each grant (a resolved promise is only observed after the clock moved on). */
 class RecordingBudget extends AccountBudget {
@@ -113,7 +113,10 @@ describe('dispatch: AccountBudget', () => {
     await budget.acquire();
     const waiting = budget.acquire();
     budget.close();
-    const err = await waiting.then(() => null, (e: unknown) => e);
+    const err = await waiting.then(
+      () => null,
+      (e: unknown) => e,
+    );
     should(err).be.instanceOf(SmsError);
     should((err as SmsError).code).equal('closed');
     should(clock.pendingTimers()).equal(0);

@@ -1,7 +1,7 @@
 import should from 'should';
 import { backoffMs, classify, countsForBreaker } from '../../src/dispatch/retry-policy';
 import { SmsError } from '../../src/util/errors';
-import { httpError } from './dispatch-fakes';
+import { httpError } from '../helpers/dispatch-fakes';
 
 const opts = { resendAmbiguous: false, retryAfterCapMs: 180_000 };
 

@@ -6,7 +6,7 @@ import { SendQueue } from '../../src/dispatch/send-queue';
 import { IdempotencyStore } from '../../src/dispatch/idempotency-store';
 import { ManualClock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
-import { job, ok } from './dispatch-fakes';
+import { job, ok } from '../helpers/dispatch-fakes';
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'sms-queue-'));
@@ -21,7 +21,10 @@ describe('dispatch: SendQueue', () => {
     const jobs = [1, 2, 3].map((i) => job('n', `+1555000000${i}`, clock));
     await Promise.all(jobs.map((j) => q.add(j)));
     const extra = job('n', '+15550000009', clock);
-    const err = await q.add(extra).then(() => null, (e: unknown) => e);
+    const err = await q.add(extra).then(
+      () => null,
+      (e: unknown) => e,
+    );
     should((err as SmsError).code).equal('queue_full');
     should([...q.all()].map((e) => e.job.id)).eql(jobs.map((j) => j.id));
     await q.markDone(jobs[0].id);
@@ -81,7 +84,10 @@ describe('dispatch: SendQueue', () => {
     const file = path.join(tmpDir(), 'a-file');
     fs.writeFileSync(file, 'x');
     const q = new SendQueue(path.join(file, 'sub'), { limit: 10, fsync: false });
-    const err = await q.open().then(() => null, (e: unknown) => e);
+    const err = await q.open().then(
+      () => null,
+      (e: unknown) => e,
+    );
     should(err).be.instanceOf(SmsError);
     should((err as SmsError).code).equal('store_unavailable');
   });

@@ -1,11 +1,16 @@
 import should from 'should';
 import { TokenBucket } from '../../src/dispatch/token-bucket';
 import { ManualClock } from '../../src/util/clock';
-import { seeded } from './dispatch-fakes';
+import { seeded } from '../helpers/dispatch-fakes';
 
 describe('dispatch: TokenBucket', () => {
   it('never hands out more than floor(rate * t + burst + slack) over any interval', () => {
-    for (const [rate, burst] of [[5, 1], [2.5, 4], [50, 10], [0.5, 2]] as const) {
+    for (const [rate, burst] of [
+      [5, 1],
+      [2.5, 4],
+      [50, 10],
+      [0.5, 2],
+    ] as const) {
       const clock = new ManualClock();
       const start = clock.now();
       const bucket = new TokenBucket(rate, burst, clock);
@@ -25,7 +30,7 @@ describe('dispatch: TokenBucket', () => {
       }
       // And it is not stingy: over the whole run it delivers close to the rate.
       const total = clock.now() - start;
-      should(taken.length).be.aboveOrEqual(Math.floor((rate * total) / 1000 * 0.5));
+      should(taken.length).be.aboveOrEqual(Math.floor(((rate * total) / 1000) * 0.5));
     }
   });
 

@@ -44,7 +44,6 @@ describe('providers/genesys-cloud against the sandbox', function () {
     responses = 0;
   });
 
-
   it('derives login and API origins from the region', function () {
     const p = new GenesysCloudProvider({ provider: 'genesys-cloud', region: 'mypurecloud.de' }, CREDS, { budget, clock: systemClock, logger: silentLogger });
     p.apiBase.should.equal('https://api.mypurecloud.de');
@@ -163,7 +162,11 @@ describe('providers/genesys-cloud against the sandbox', function () {
   });
 
   it('classifies a timeout as maybe sent', async function () {
-    const p = new GenesysCloudProvider({ provider: 'genesys-cloud', region: '', apiBaseUrl: url, authBaseUrl: url, requestTimeoutMs: 150 }, CREDS, { budget, clock: systemClock, logger: silentLogger });
+    const p = new GenesysCloudProvider({ provider: 'genesys-cloud', region: '', apiBaseUrl: url, authBaseUrl: url, requestTimeoutMs: 150 }, CREDS, {
+      budget,
+      clock: systemClock,
+      logger: silentLogger,
+    });
     await p.send({ to: '+12025550123', from: '+12025550100', text: 'token' });
     server.control({ faults: [{ status: 503, count: 1, delayMs: 1000, path: 'agentless' }] });
     const e = await failure(p.send({ to: '+12025550123', from: '+12025550100', text: 'x' }));

@@ -32,7 +32,10 @@ export function placeholders(text: string): string[] {
 }
 
 function files(lang: string, ext: string): string[] {
-  return fs.readdirSync(path.join(locales, lang)).filter((f) => f.endsWith(ext)).sort();
+  return fs
+    .readdirSync(path.join(locales, lang))
+    .filter((f) => f.endsWith(ext))
+    .sort();
 }
 function catalog(lang: string, file: string): Record<string, string> {
   return flatten(JSON.parse(fs.readFileSync(path.join(locales, lang, file), 'utf8')));
@@ -89,10 +92,7 @@ describe('locales', function () {
     const missing: string[] = [];
     for (const f of fs.readdirSync(editorDir).filter((n) => n.endsWith('.html'))) {
       const s = fs.readFileSync(path.join(editorDir, f), 'utf8');
-      const keys = [
-        ...[...s.matchAll(/data-i18n="(?:\[[a-z]+\])?([\w.-]+)"/g)].map((m) => m[1]),
-        ...[...s.matchAll(/_\("([a-z-]+\.[\w.-]*\w)"/g)].map((m) => m[1]),
-      ];
+      const keys = [...[...s.matchAll(/data-i18n="(?:\[[a-z]+\])?([\w.-]+)"/g)].map((m) => m[1]), ...[...s.matchAll(/_\("([a-z-]+\.[\w.-]*\w)"/g)].map((m) => m[1])];
       for (const k of keys) if (!(k in all)) missing.push(`${f}: ${k}`);
     }
     assert.deepEqual(missing, []);
@@ -120,7 +120,9 @@ describe('locales', function () {
   });
 
   it('explains every public error code in the help', function () {
-    const help = files('en-US', '.html').map((f) => fs.readFileSync(path.join(locales, 'en-US', f), 'utf8')).join('\n');
+    const help = files('en-US', '.html')
+      .map((f) => fs.readFileSync(path.join(locales, 'en-US', f), 'utf8'))
+      .join('\n');
     const unexplained = ERROR_CODES.filter((c) => !help.includes(`<code>${c}</code>`));
     assert.deepEqual(unexplained, []);
   });

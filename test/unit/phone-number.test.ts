@@ -205,7 +205,7 @@ describe('phone/number normalizeRecipient', () => {
       rejectsNumber('00 1 202 555 0123', /international prefix 00/);
     });
 
-    it('accepts 00 where it is the default country\'s international prefix', () => {
+    it("accepts 00 where it is the default country's international prefix", () => {
       should(normalizeRecipient('0049 30 1234567', 'DE')).eql({ e164: '+49301234567', country: 'DE' });
       should(normalizeRecipient('00 1 202 555 0123', 'DE')).eql({ e164: '+12025550123', country: 'US' });
       should(normalizeRecipient('0044 20 7946 0958', 'FR')).eql({ e164: '+442079460958', country: 'GB' });

@@ -10,7 +10,6 @@ const CHANNEL = '3f1c2b9e-7a4d-4e8f-9b2a-0c5d6e7f8a9b';
 const deps = providerDeps;
 const MSG = { to: '+12025550123', channelUuid: CHANNEL };
 
-
 describe('Avaamo adapter', function () {
   it('defaults to cx.avaamo.com and needs no text', function () {
     const p = new AvaamoProvider({ provider: 'avaamo', region: '' }, {}, deps());

@@ -12,7 +12,6 @@ const CREDS = { username: 'acme', password: 'tok-123456' };
 const deps = providerDeps;
 const MSG = { to: '+12025550123', from: '+12025550100', text: 'Your order shipped.' };
 
-
 describe('CCAI Platform adapter', function () {
   describe('request shape', function () {
     let rec: RecordingServer;
@@ -101,7 +100,10 @@ describe('CCAI Platform adapter', function () {
     }
 
     it('refuses before any request when the tenant URL, credentials or sender are missing', async function () {
-      assert.throws(() => new CcaiPlatformProvider({ provider: 'ccai-platform', region: '' }, CREDS, deps()), (e: SmsError) => e.code === 'config_missing');
+      assert.throws(
+        () => new CcaiPlatformProvider({ provider: 'ccai-platform', region: '' }, CREDS, deps()),
+        (e: SmsError) => e.code === 'config_missing',
+      );
       const p = new CcaiPlatformProvider({ provider: 'ccai-platform', region: '', apiBaseUrl: rec.url }, { username: 'x' }, deps());
       (await failure(p.send(MSG))).code.should.equal('auth_failed');
       const q = new CcaiPlatformProvider({ provider: 'ccai-platform', region: '', apiBaseUrl: rec.url }, CREDS, deps());
@@ -183,7 +185,12 @@ describe('CCAI Platform adapter', function () {
     });
 
     it('passes sandbox faults through: 429 with Retry-After, 503 retryable', async function () {
-      server.control({ faults: [{ status: 429, count: 1, retryAfter: 2, path: '^/apps/' }, { status: 503, count: 1, path: '^/apps/' }] });
+      server.control({
+        faults: [
+          { status: 429, count: 1, retryAfter: 2, path: '^/apps/' },
+          { status: 503, count: 1, path: '^/apps/' },
+        ],
+      });
       const e1 = await failure(p.send(MSG));
       e1.code.should.equal('rate_limited');
       e1.retryAfterMs!.should.equal(2000);

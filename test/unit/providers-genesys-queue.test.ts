@@ -10,7 +10,6 @@ const deps = providerDeps();
 const QUEUE = 'a1b23c4d-ab12-1abc-1234-1a23b4c56789';
 const MSG = { to: '+12025550123', text: 'Hello from the queue', mode: 'queue' as const, queueId: QUEUE };
 
-
 describe('Genesys Cloud queue-based flow', function () {
   let server: SandboxServer;
   let url: string;
@@ -29,11 +28,9 @@ describe('Genesys Cloud queue-based flow', function () {
 
   it('creates the conversation on the queue, finds the customer communication, sends the text on it', async function () {
     const r = await p.send({ ...MSG, useExistingConversation: false });
-    api().map((q) => `${q.method} ${q.path.replace(/[0-9a-f-]{36}/g, ':id')}`).should.eql([
-      'POST /api/v2/conversations/messages',
-      'GET /api/v2/conversations/messages/:id',
-      'POST /api/v2/conversations/messages/:id/communications/:id/messages',
-    ]);
+    api()
+      .map((q) => `${q.method} ${q.path.replace(/[0-9a-f-]{36}/g, ':id')}`)
+      .should.eql(['POST /api/v2/conversations/messages', 'GET /api/v2/conversations/messages/:id', 'POST /api/v2/conversations/messages/:id/communications/:id/messages']);
     const conv = [...server.queueConversations.values()][0];
     r.conversationId!.should.equal(conv.id);
     r.communicationId!.should.equal(conv.communicationId);
@@ -73,7 +70,9 @@ describe('Genesys Cloud queue-based flow', function () {
     const r = await p.send(MSG);
     server.queueConversations.size.should.equal(1);
     r.conversationId!.should.equal([...server.queueConversations.keys()][0]);
-    api().filter((q) => q.method === 'POST' && q.path === '/api/v2/conversations/messages').should.have.length(1);
+    api()
+      .filter((q) => q.method === 'POST' && q.path === '/api/v2/conversations/messages')
+      .should.have.length(1);
   });
 
   it('maps 429 on the create step to rate_limited', async function () {
@@ -110,7 +109,13 @@ describe('Genesys Cloud queue-based flow', function () {
         if (q.method === 'POST' && q.path === '/api/v2/conversations/messages') return { status: 200, body: { id: 'conv-1', selfUri: '/x', extra: true } };
         if (q.method === 'GET') {
           gets++;
-          const participants = gets === 1 ? [{ purpose: 'agent' }] : [{ purpose: 'agent', messages: [] }, { purpose: 'customer', peer: 'comm-9' }];
+          const participants =
+            gets === 1
+              ? [{ purpose: 'agent' }]
+              : [
+                  { purpose: 'agent', messages: [] },
+                  { purpose: 'customer', peer: 'comm-9' },
+                ];
           return { status: 200, body: { id: 'conv-1', participants } };
         }
         return { status: 202, body: { id: 'msg-5', status: 'sent', unknown: 1 } };

@@ -2,6 +2,7 @@
 import should from 'should';
 import { SandboxServer } from '../../src/sandbox/server';
 import { request } from '../helpers/red-process';
+import http from 'http';
 
 describe('sandbox time-based fault (forMs)', function () {
   let server: SandboxServer;
@@ -14,14 +15,23 @@ describe('sandbox time-based fault (forMs)', function () {
   afterEach(() => server.stop());
 
   async function send(): Promise<{ status: number; retryAfter?: string }> {
-    const tok = JSON.parse((await request(port, 'POST', '/oauth/token', 'grant_type=client_credentials', { authorization: 'Basic ' + Buffer.from('a:b').toString('base64'), 'content-type': 'application/x-www-form-urlencoded' })).body).access_token;
+    const tok = JSON.parse(
+      (
+        await request(port, 'POST', '/oauth/token', 'grant_type=client_credentials', {
+          authorization: 'Basic ' + Buffer.from('a:b').toString('base64'),
+          'content-type': 'application/x-www-form-urlencoded',
+        })
+      ).body,
+    ).access_token;
     const body = JSON.stringify({ fromAddress: '+12025550100', toAddress: '+12025550123', toAddressMessengerType: 'sms', textBody: 'hi' });
     return new Promise((resolve, reject) => {
-      const http = require('http') as typeof import('http');
-      const r = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v2/conversations/messages/agentless', headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined }));
-      });
+      const r = http.request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/api/v2/conversations/messages/agentless', headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined }));
+        },
+      );
       r.on('error', reject);
       r.end(body);
     });
@@ -37,7 +47,10 @@ describe('sandbox time-based fault (forMs)', function () {
     }
     await new Promise((r) => setTimeout(r, 350));
     (await send()).status.should.equal(202);
-    server.requests.filter((q) => q.path.endsWith('agentless')).map((q) => q.status).should.eql([429, 429, 429, 202]);
+    server.requests
+      .filter((q) => q.path.endsWith('agentless'))
+      .map((q) => q.status)
+      .should.eql([429, 429, 429, 202]);
   });
 
   it('leaves count-based faults as they were', async () => {

@@ -65,7 +65,10 @@ describe('sandbox (Genesys Cloud subset)', function () {
     const failed = await get(b.id);
     String(failed.status).should.equal('delivery-failed');
     should(failed.normalizedReceipts).be.an.Array();
-    server.state.get(a.id)!.history.map((h) => h.status).should.eql(['queued', 'sent', 'delivery-success']);
+    server.state
+      .get(a.id)!
+      .history.map((h) => h.status)
+      .should.eql(['queued', 'sent', 'delivery-success']);
   });
 
   it('enforces its own rate with 429 and Retry-After', async function () {

@@ -1,9 +1,7 @@
 import should from 'should';
 import { countSegments, gsmSeptets, GSM_SINGLE, GSM_CONCAT, UCS2_SINGLE, UCS2_CONCAT } from '../../src/phone/segments';
 
-const GSM_BASIC_CHARS =
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
-  '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM_BASIC_CHARS = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' + '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
 const GSM_EXTENSION_CHARS = '\f^{}\\[~]|€';
 
 /** Small deterministic PRNG so the property tests are reproducible. */

@@ -1,8 +1,9 @@
 import should from 'should';
-import { statusView, type DispatchStats } from '../../src/send/status';
+import { statusView } from '../../src/send/status';
+import type { DispatcherStats } from '../../src/dispatch/dispatcher';
 
 describe('send/status view', function () {
-  const base: DispatchStats = { queued: 0, inFlight: 0, sent: 0, failed: 0, circuit: 'closed', storeOk: true };
+  const base: DispatcherStats = { queued: 0, inFlight: 0, sent: 0, failed: 0, circuit: 'closed', storeOk: true };
   const now = 1_700_000_000_000;
 
   it('puts the most urgent state first: store, circuit, rate limit, quiet hours, queue', function () {

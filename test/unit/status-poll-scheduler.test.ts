@@ -69,7 +69,10 @@ describe('status: PollScheduler', () => {
       await flush(2);
     }
     should(src.calls[0].at - t0).equal(1000);
-    const gaps = src.calls.slice(0, 7).map((c, i, a) => (i ? c.at - a[i - 1].at : 0)).slice(1);
+    const gaps = src.calls
+      .slice(0, 7)
+      .map((c, i, a) => (i ? c.at - a[i - 1].at : 0))
+      .slice(1);
     const expected = [1500, 2250, 3375, 5000, 5000, 5000];
     gaps.forEach((g, i) => should(g).be.within(expected[i], expected[i] + 10));
   });

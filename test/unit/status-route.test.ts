@@ -16,7 +16,10 @@ const read = (status: StatusResult['status'], providerStatus: string, extra: Par
 
 describe('status: routing a read', () => {
   it('sends delivered and read to output 1, keeping what send-sms put on msg.sms', () => {
-    for (const [s, ps] of [['delivered', 'delivery-success'], ['read', 'read']] as const) {
+    for (const [s, ps] of [
+      ['delivered', 'delivery-success'],
+      ['read', 'read'],
+    ] as const) {
       const r = routeStatus(fromSend, read(s, ps), 'sandbox');
       should(r.output).equal(OUTPUT.delivered);
       should(r.error).be.undefined();

@@ -75,11 +75,14 @@ describe('auth/token-cache', function () {
   it('lets the next caller try again after a failed login', async function () {
     const clock = new ManualClock();
     let n = 0;
-    const cache = new TokenCache(async () => {
-      n++;
-      if (n === 1) throw new Error('login refused');
-      return { accessToken: 'ok', expiresIn: 60 };
-    }, { clock });
+    const cache = new TokenCache(
+      async () => {
+        n++;
+        if (n === 1) throw new Error('login refused');
+        return { accessToken: 'ok', expiresIn: 60 };
+      },
+      { clock },
+    );
     await cache.get().then(
       () => should.fail('resolved', 'rejected'),
       (e: Error) => e.message.should.equal('login refused'),

@@ -20,14 +20,11 @@ interface Reply {
 function post(port: number, body: Buffer | string, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const data = Buffer.isBuffer(body) ? body : Buffer.from(body);
-    const req = http.request(
-      { host: '127.0.0.1', port, path: '/hook', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': data.length, ...headers } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      },
-    );
+    const req = http.request({ host: '127.0.0.1', port, path: '/hook', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': data.length, ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
     // A refused oversize body may reset the connection while we are still writing; the answer came first.
     req.on('error', reject);
     req.end(data);
@@ -91,7 +88,10 @@ describe('webhook receiver pipeline (plain http server)', () => {
     const h = signed('evt_1', body);
     const replies = [await post(port, body, h), await post(port, body, h), await post(port, body, h)];
     await tick();
-    assert.deepStrictEqual(replies.map((r) => r.status), [200, 200, 200]);
+    assert.deepStrictEqual(
+      replies.map((r) => r.status),
+      [200, 200, 200],
+    );
     assert.strictEqual(JSON.parse(replies[1]!.body).status, 'duplicate');
     assert.strictEqual(emitted.length, 1);
     const e = emitted[0]!;
@@ -140,10 +140,13 @@ describe('webhook receiver pipeline (plain http server)', () => {
     await send('e3', 'sent');
     await send('e4', 'queued');
     await tick();
-    assert.deepStrictEqual(emitted.map((e) => [e.output, e.msg.sms.status]), [
-      [3, 'queued'],
-      [1, 'delivered'],
-    ]);
+    assert.deepStrictEqual(
+      emitted.map((e) => [e.output, e.msg.sms.status]),
+      [
+        [3, 'queued'],
+        [1, 'delivered'],
+      ],
+    );
     assert.strictEqual(receiver.stats.stale, 2);
   });
 
@@ -197,7 +200,12 @@ describe('webhook receiver pipeline (plain http server)', () => {
   it('answers 415 to a wrong content type or a compressed body', async () => {
     await start({ mode: 'none' });
     const body = sandboxEvent('evt_t', 'msg_t', 'sent');
-    const cases: Record<string, string>[] = [{ 'content-type': 'text/plain' }, { 'content-type': 'application/x-www-form-urlencoded' }, { 'content-type': 'application/json; charset=latin1' }, { 'content-encoding': 'gzip' }];
+    const cases: Record<string, string>[] = [
+      { 'content-type': 'text/plain' },
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      { 'content-type': 'application/json; charset=latin1' },
+      { 'content-encoding': 'gzip' },
+    ];
     for (const h of cases) {
       assert.strictEqual((await post(port, body, h)).status, 415, JSON.stringify(h));
     }
@@ -216,13 +224,16 @@ describe('webhook receiver pipeline (plain http server)', () => {
     assert.strictEqual((await post(port, '{"hello":"world"}')).status, 422);
     assert.strictEqual((await post(port, '{"__proto__":{"x":1},"id":"m","status":"teleported"}')).status, 422);
     await tick();
-    assert.deepStrictEqual(emitted.map((e) => [e.output, e.msg.webhook.reason]), [
-      [4, 'too_deep'],
-      [4, 'invalid_utf8'],
-      [4, 'invalid_json'],
-      [4, 'unrecognized_payload'],
-      [4, 'unknown_status'],
-    ]);
+    assert.deepStrictEqual(
+      emitted.map((e) => [e.output, e.msg.webhook.reason]),
+      [
+        [4, 'too_deep'],
+        [4, 'invalid_utf8'],
+        [4, 'invalid_json'],
+        [4, 'unrecognized_payload'],
+        [4, 'unknown_status'],
+      ],
+    );
     assert.ok(Buffer.isBuffer(emitted[1]!.msg.payload));
     assert.strictEqual(emitted[3]!.msg.error?.code, 'invalid_webhook');
     assert.strictEqual(({} as Record<string, unknown>).x, undefined);

@@ -1,11 +1,6 @@
 import assert from 'node:assert';
 import { createHmac } from 'crypto';
-import {
-  hmacSha256Hex,
-  signStandardWebhook,
-  verifyRequest,
-  type AuthConfig,
-} from '../../src/webhook/signature';
+import { hmacSha256Hex, signStandardWebhook, verifyRequest, type AuthConfig } from '../../src/webhook/signature';
 
 const SECRET = 'whsec_' + Buffer.from('a-32-byte-long-test-secret-value').toString('base64');
 const OTHER = 'whsec_' + Buffer.from('another-secret-for-key-rotation!').toString('base64');
@@ -24,7 +19,9 @@ describe('webhook signature verification', () => {
       const sig = signStandardWebhook(SECRET, 'evt_1', NOW / 1000, body);
       // independently computed, so a bug shared by sign and verify would still show
       const key = Buffer.from(SECRET.slice(6), 'base64');
-      const manual = createHmac('sha256', key).update(`evt_1.${NOW / 1000}.${body.toString()}`).digest('base64');
+      const manual = createHmac('sha256', key)
+        .update(`evt_1.${NOW / 1000}.${body.toString()}`)
+        .digest('base64');
       assert.strictEqual(sig, `v1,${manual}`);
       assert.deepStrictEqual(verifyRequest(cfg, swHeaders(sig), body, NOW), { ok: true });
     });

@@ -3,8 +3,8 @@
  * routes; the test helper loads the module many times into one process) behind Node-RED's permissions.
  */
 import type { NodeAPI } from 'node-red';
-import { checkConnection } from '../providers/connection-check';
-import type { AccountCredentials } from './types';
+import { checkConnection } from '../../providers/connection-check';
+import type { AccountCredentials } from '../kit/types';
 
 const routedApps = new WeakSet<object>();
 /** The runtime API of the latest load, so a route registered by an earlier load reaches current nodes. */

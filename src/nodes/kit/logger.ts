@@ -1,6 +1,6 @@
 /** Adapt a Node-RED node's log functions to the Logger plain modules take. */
 import type { Node } from 'node-red';
-import type { Logger } from '../util/logger';
+import type { Logger } from '../../util/logger';
 
 export function nodeLogger(node: Node): Logger {
   return {

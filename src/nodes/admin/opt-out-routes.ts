@@ -6,9 +6,9 @@
  * Both need the account node deployed and the editor permissions `agentless-account.read` / `.write`.
  */
 import type { NodeAPI } from 'node-red';
-import { parseOptOutCsv, toOptOutCsv } from '../compliance/opt-out-store';
-import { toSmsError } from '../util/errors';
-import type { AccountNode } from './types';
+import { parseOptOutCsv, toOptOutCsv } from '../../compliance/opt-out-store';
+import { toSmsError } from '../../util/errors';
+import type { AccountNode } from '../kit/types';
 
 type Req = { params: { id: string }; body?: unknown };
 type Res = {

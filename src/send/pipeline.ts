@@ -1,0 +1,143 @@
+/**
+ * The send-sms pipeline as a plain class: read `to` and `text`, run an opt-out command or prepare the
+ * message (validation, E.164, segments), apply the compliance gates, submit it to the sender's
+ * dispatcher, and send each message out of exactly one output when its outcome is known.
+ * The node entry file only hands it the node's input and close events.
+ */
+import { randomUUID } from 'crypto';
+import { prepareSend } from './prepare';
+import { applyCompliance, parseOptCommand, runOptCommand } from './compliance';
+import { routeFailure, routeSendOutcome, type SendRouted } from './route';
+import { snapshotMsg } from './snapshot';
+import { statusView, type StatusView } from './status';
+import type { SenderRuntime } from './sender';
+import type { SendJob, SendOutcome } from '../dispatch/dispatcher';
+import { SmsError, toSmsError } from '../util/errors';
+import type { Clock } from '../util/clock';
+import type { Emit, FlowMsg } from '../util/flow-msg';
+
+interface Pending {
+  msg: FlowMsg;
+  send: Emit;
+  done: (err?: Error) => void;
+}
+
+export interface SendPipelineDeps {
+  nodeId: string;
+  /** The sender config node's runtime; null when the node has no sender. */
+  sender: SenderRuntime | null;
+  /** Evaluates the node's `to` and `text` properties against a message. */
+  read(msg: FlowMsg): Promise<{ to: unknown; text: unknown }>;
+  /** The text of config_missing when the node has no usable sender (localized by the node). */
+  noSenderMessage: string;
+  /** Sends a message queued before a restart (its live handler is gone). */
+  sendRestored: Emit;
+  /** Called whenever what the node shows may have changed. */
+  onChange(): void;
+  clock: Clock;
+}
+
+export class SendPipeline {
+  private readonly pending = new Map<string, Pending>();
+  private last: { ok: boolean; code?: string } | undefined;
+  private readonly stopWatching: () => void;
+
+  constructor(private readonly deps: SendPipelineDeps) {
+    const sender = deps.sender;
+    if (sender?.kind === 'ready') {
+      sender.dispatcher.register(deps.nodeId, (job, outcome) => this.deliver(job, outcome));
+      this.stopWatching = sender.dispatcher.onChange(deps.onChange);
+    } else {
+      this.stopWatching = () => {};
+    }
+  }
+
+  /** What the node shows: a configuration problem, or the sender's queue, pace and last outcome. */
+  status(): StatusView {
+    const sender = this.deps.sender;
+    if (!sender) return { fill: 'red', shape: 'ring', key: 'no-sender', params: {} };
+    if (sender.kind !== 'ready') return { fill: 'red', shape: 'ring', key: 'config-error', params: {} };
+    return statusView(sender.dispatcher.stats(), this.deps.clock.now(), this.last);
+  }
+
+  async handle(msg: FlowMsg, send: Emit, done: (err?: Error) => void): Promise<void> {
+    const p: Pending = { msg, send, done };
+    const sender = this.deps.sender;
+    if (!sender) return this.finish(p, routeFailure(new SmsError('config_missing', this.deps.noSenderMessage), this.smsOf(msg)));
+    if (sender.kind !== 'ready') return this.finish(p, routeFailure(sender.error, this.smsOf(msg)));
+    let prepared;
+    try {
+      const { to, text } = await this.deps.read(msg);
+      // msg.sms.optOut / optIn: edit the account's opt-out list; nothing is sent (output 1 = done).
+      const command = parseOptCommand(msg.sms, to);
+      if (command) {
+        const r = await runOptCommand(command, sender);
+        msg.sms = { to: r.to, command: command.action, optedOut: r.optedOut, changed: r.changed, status: r.optedOut ? 'opted-out' : 'opted-in' };
+        delete msg.error;
+        send([msg, null]);
+        return done();
+      }
+      prepared = prepareSend({ to, text, sms: msg.sms }, sender.profile, sender.capabilities, sender.account.settings.provider);
+    } catch (err) {
+      return this.finish(p, routeFailure(toSmsError(err), this.smsOf(msg)));
+    }
+    const preparedSms = prepared.sms as unknown as Record<string, unknown>;
+    try {
+      const gate = await applyCompliance(prepared, sender);
+      if (gate.error) return this.finish(p, routeFailure(gate.error, preparedSms));
+    } catch (err) {
+      // The opt-out list could not be read: not knowing is no licence to text.
+      return this.finish(p, routeFailure(toSmsError(err), preparedSms));
+    }
+    msg.sms = preparedSms;
+    const job: SendJob = {
+      id: randomUUID(),
+      nodeId: this.deps.nodeId,
+      message: prepared.message,
+      msg: snapshotMsg(msg),
+      idempotencyKey: prepared.idempotencyKey,
+      enqueuedAt: this.deps.clock.now(),
+      attempts: 0,
+    };
+    this.pending.set(job.id, p);
+    try {
+      await sender.dispatcher.submit(job);
+    } catch (err) {
+      this.pending.delete(job.id);
+      this.finish(p, routeFailure(toSmsError(err), this.smsOf(msg)));
+    }
+    this.deps.onChange();
+  }
+
+  /** Queued messages stay with the sender; their input handlers must still finish for the runtime. */
+  close(): void {
+    this.stopWatching();
+    const sender = this.deps.sender;
+    if (sender?.kind === 'ready') sender.dispatcher.unregister(this.deps.nodeId);
+    for (const p of this.pending.values()) p.done();
+    this.pending.clear();
+  }
+
+  private deliver(job: SendJob, outcome: SendOutcome): void {
+    // A message queued before a restart has no live msg any more: it leaves with its stored copy.
+    const p = this.pending.get(job.id) ?? { msg: job.msg as FlowMsg, send: this.deps.sendRestored, done: () => {} };
+    this.pending.delete(job.id);
+    this.finish(p, routeSendOutcome(job.msg.sms as Record<string, unknown> | undefined, outcome));
+  }
+
+  private finish(p: Pending, r: SendRouted): void {
+    p.msg.sms = r.sms;
+    if (r.error) p.msg.error = r.error;
+    else delete p.msg.error;
+    this.last = r.error ? { ok: false, code: r.error.code } : { ok: true };
+    const out: (FlowMsg | null)[] = [null, null];
+    out[r.output] = p.msg;
+    p.send(out);
+    p.done();
+    this.deps.onChange();
+  }
+
+  private smsOf(msg: FlowMsg): Record<string, unknown> | undefined {
+    return msg.sms as Record<string, unknown> | undefined;
+  }
+}
