@@ -12,8 +12,10 @@
  */
 import path from 'path';
 import { AppendLog } from '../store/append-log';
+import { storePath } from '../store/store-path';
 import { SmsError } from '../util/errors';
 import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
 import { normalizeRecipient } from '../phone/number';
 
 export interface OptOutEntry {
@@ -38,6 +40,8 @@ export interface OptOutStoreOptions {
   fsync?: boolean;
   /** Compact when the log has at least this many lines and twice as many as live entries. */
   compactMinRecords?: number;
+  /** Where repairs of the file (a torn last record, skipped lines) are reported. */
+  logger?: Logger;
 }
 
 export interface SetResult {
@@ -65,7 +69,7 @@ export interface OptOutList {
 }
 
 export function optOutFile(userDir: string, accountId: string): string {
-  return path.join(userDir, 'agentless-sms', 'accounts', accountId.replace(/[^\w.-]/g, '_'), 'opt-outs.jsonl');
+  return path.join(storePath(userDir, 'accounts', accountId), 'opt-outs.jsonl');
 }
 
 export class OptOutStore implements OptOutList {
@@ -83,10 +87,11 @@ export class OptOutStore implements OptOutList {
   static async open(file: string | null, opts: OptOutStoreOptions): Promise<OptOutStore> {
     if (file === null) return new OptOutStore(null, opts);
     try {
-      const { log, records } = await AppendLog.open<Record_>(file, { fsync: opts.fsync });
+      const accept = (r: unknown) => typeof (r as Record_ | null)?.n === 'string' && typeof (r as Record_).at === 'number';
+      const { log, records } = await AppendLog.open<Record_>(file, { fsync: opts.fsync, accept, logger: opts.logger });
       const store = new OptOutStore(log, opts);
       for (const r of records) {
-        if (r && typeof r.n === 'string' && typeof r.at === 'number') store.apply({ number: r.n, optedOut: r.o === 1, at: r.at, source: String(r.src ?? '') });
+        store.apply({ number: r.n, optedOut: r.o === 1, at: r.at, source: String(r.src ?? '') });
       }
       return store;
     } catch (err) {

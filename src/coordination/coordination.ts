@@ -143,7 +143,7 @@ export function createCoordination(
   parsed: { budget: BudgetSettings; coordination: { mode: 'local' } | { mode: 'redis'; redis: RedisSettings } },
   deps: { clock: Clock; logger: Logger; userDir?: string; packages?: RedisPackageNames },
 ): Coordination {
-  if (parsed.coordination.mode !== 'redis') return new LocalCoordination(parsed.budget, { clock: deps.clock, accountId, userDir: deps.userDir });
+  if (parsed.coordination.mode !== 'redis') return new LocalCoordination(parsed.budget, { clock: deps.clock, accountId, userDir: deps.userDir, logger: deps.logger });
   try {
     return new RedisCoordination(accountId, parsed.coordination.redis, parsed.budget, deps);
   } catch (err) {

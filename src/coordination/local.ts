@@ -10,7 +10,9 @@ import { SendQueue } from '../dispatch/send-queue';
 import { IdempotencyStore } from '../dispatch/idempotency-store';
 import { WebhookEventStore, type EventClaimStore } from '../webhook/event-store';
 import { OptOutStore, optOutFile, type OptOutList } from '../compliance/opt-out-store';
+import { storePath } from '../store/store-path';
 import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
 import type { BudgetSettings, Coordination, SenderStores, SenderStoreSettings } from './coordination';
 
 export interface LocalCoordinationDeps {
@@ -18,12 +20,15 @@ export interface LocalCoordinationDeps {
   accountId: string;
   /** Node-RED's user directory; without one the account's stores are in memory. */
   userDir?: string;
+  /** Where repairs of the store files (a torn last record, skipped lines) are reported. */
+  logger?: Logger;
 }
 
 /** A receiver's dedupe file, per node id, so it survives restarts and redeploys. */
-export function openLocalEventStore(userDir: string | undefined, receiverId: string, clock: Clock): Promise<EventClaimStore> {
-  const dir = path.join(userDir || path.join(os.tmpdir(), 'agentless-sms'), 'agentless-sms', 'webhooks');
-  return WebhookEventStore.open(path.join(dir, `${receiverId.replace(/[^\w.-]/g, '_')}.jsonl`), { clock });
+export function openLocalEventStore(userDir: string | undefined, receiverId: string, clock: Clock, logger?: Logger): Promise<EventClaimStore> {
+  // The node id never goes into the path as it is (see storePath).
+  const file = storePath(userDir || path.join(os.tmpdir(), 'agentless-sms'), 'webhooks', receiverId, '.jsonl');
+  return WebhookEventStore.open(file, { clock, logger });
 }
 
 export class LocalCoordination implements Coordination {
@@ -54,14 +59,14 @@ export class LocalCoordination implements Coordination {
   }
 
   eventStore(receiverId: string): Promise<EventClaimStore> {
-    return openLocalEventStore(this.deps.userDir, receiverId, this.deps.clock);
+    return openLocalEventStore(this.deps.userDir, receiverId, this.deps.clock, this.deps.logger);
   }
 
   /** The opt-out list lives under the account's id in the user directory (memory only without one). */
   optOutStore(): Promise<OptOutList> {
     if (!this.optOuts) {
       const file = this.deps.userDir ? optOutFile(this.deps.userDir, this.deps.accountId) : null;
-      this.optOuts = OptOutStore.open(file, { clock: this.deps.clock });
+      this.optOuts = OptOutStore.open(file, { clock: this.deps.clock, logger: this.deps.logger });
       this.optOuts.catch(() => {
         this.optOuts = null;
       });

@@ -5,7 +5,7 @@
  */
 import { SmsError, toSmsError } from '../util/errors';
 import { STATUS_RANK, type SmsStatus } from '../webhook/normalize';
-import type { Claim, EventClaimStore } from '../webhook/event-store';
+import { storeKey, type Claim, type EventClaimStore } from '../webhook/event-store';
 import type { RedisLink } from './redis-connection';
 
 /** KEYS: event, message keys...; ARGV: eventTtl, messageTtl, then status, rank per message. */
@@ -52,7 +52,8 @@ export class RedisEventStore implements EventClaimStore {
   async claim(eventId: string, updates: { id: string; status: SmsStatus }[]): Promise<Claim> {
     try {
       const c = await this.link.ready(1000);
-      const keys = [`${this.keys}e:${eventId}`, ...updates.map((u) => `${this.keys}m:${u.id}`)];
+      // Bounded keys, as in the local store: an id of any length costs Redis at most a hash.
+      const keys = [`${this.keys}e:${storeKey(eventId)}`, ...updates.map((u) => `${this.keys}m:${storeKey(u.id)}`)];
       const args = [String(this.eventTtl), String(this.messageTtl)];
       for (const u of updates) args.push(u.status, String(STATUS_RANK[u.status]));
       const r = (await c.eval(CLAIM, keys.length, ...keys, ...args)) as number[];
@@ -71,7 +72,7 @@ export class RedisEventStore implements EventClaimStore {
   /** The furthest status recorded for a message (tests and diagnostics). */
   async statusOf(messageId: string): Promise<SmsStatus | undefined> {
     const c = await this.link.ready();
-    const v = await c.get(`${this.keys}m:${messageId}`);
+    const v = await c.get(`${this.keys}m:${storeKey(messageId)}`);
     return v ? (v.split('|')[0] as SmsStatus) : undefined;
   }
 

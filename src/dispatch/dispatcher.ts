@@ -13,8 +13,8 @@ import type { Clock, TimerHandle } from '../util/clock';
 import { SmsError, toSmsError } from '../util/errors';
 import type { Logger } from '../util/logger';
 import { CircuitBreaker, type BreakerOptions, type CircuitState } from './circuit-breaker';
-import { IdempotencyStore, type IdempotencyKeys } from './idempotency-store';
-import type { SendJob, SendOutcome } from './job';
+import { IdempotencyStore, type IdempotencyKeys, type KeyClaim } from './idempotency-store';
+import { checkStoredSize, type SendJob, type SendOutcome } from './job';
 import { OutcomeDelivery, type OutcomeListener } from './outcome-delivery';
 import { AccountBudget, isSharedBudget, type SharedBudget } from './request-budget';
 import { DEFAULT_BACKOFF, backoffMs, classify, countsForBreaker, type BackoffOptions } from './retry-policy';
@@ -68,6 +68,9 @@ export interface DispatcherOptions {
 
 export type GateDecision = SmsError | null | { holdUntil: number };
 
+/** How often a job waits to re-check a key another job holds (its result may come from another instance). */
+const CLAIM_POLL_MS = 250;
+
 /** A hold longer than this is re-asked in steps (the wall clock may jump; the answer may change). */
 const MAX_HOLD_SLEEP_MS = 5 * 60_000;
 
@@ -111,7 +114,6 @@ export class Dispatcher {
   private readonly shared: SharedBudget | null;
   private readonly delivery: OutcomeDelivery;
   private readonly runs = new Map<string, Run>();
-  private readonly keysInFlight = new Map<string, string>();
   private readonly sleepers = new Set<() => void>();
   private readonly changeListeners = new Set<() => void>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -181,19 +183,45 @@ export class Dispatcher {
   }
 
   private async doStart(): Promise<void> {
-    try {
-      const entries = await this.queue.open();
-      await this.idem.open();
-      this.storeOpen = true;
-      for (const e of entries) this.adopt(e);
-    } catch (err) {
-      this.storeFailed(err);
-    }
+    await this.openStores();
     this.ready = true;
     this.delivery.start();
     this.pump();
     this.changed();
   }
+
+  /**
+   * Open the queue and the idempotency keys. When that fails (the directory is not writable yet, the
+   * disk is full), try again by itself, backing off from 1 s to 30 s: the status clears when the disk
+   * comes back, without waiting for the next message or a redeploy.
+   */
+  private async openStores(): Promise<void> {
+    try {
+      const entries = await this.queue.open();
+      await this.idem.open();
+      this.storeOpen = true;
+      this.openRetryMs = 1000;
+      for (const e of entries) this.adopt(e);
+    } catch (err) {
+      this.storeFailed(err);
+      if (this.closing) return;
+      const delay = this.openRetryMs;
+      this.openRetryMs = Math.min(30_000, delay * 2);
+      this.openTimer = this.clock.setTimer(() => {
+        this.openTimer = null;
+        if (this.closing) return;
+        void this.openStores().then(() => {
+          if (!this.storeOpen) return;
+          this.delivery.start();
+          this.pump();
+          this.changed();
+        });
+      }, delay);
+    }
+  }
+
+  private openRetryMs = 1000;
+  private openTimer: TimerHandle | null = null;
 
   /** A stored entry to resume: deliver its outcome, or report it ambiguous if it was being sent. */
   private adopt(e: QueueEntry): void {
@@ -203,6 +231,8 @@ export class Dispatcher {
       // It was being sent when the process stopped: it may have gone out, so it is not resent.
       const error = new SmsError('ambiguous_send', 'The sender stopped while this message was being sent; it may have been sent', { sent: 'maybe' });
       void this.finish(e.job, { ok: false, error, attempts: e.job.attempts });
+      // Its key claim (shared stores keep it across the crash) ends with it, as for any ambiguous end.
+      if (e.job.idempotencyKey) void Promise.resolve(this.idem.release(e.job.idempotencyKey, e.job.id)).catch(() => {});
     }
   }
 
@@ -214,24 +244,37 @@ export class Dispatcher {
     this.delivery.unregister(nodeId);
   }
 
+  /** Queue a job. A refusal (thrown SmsError) is answered on output 2 by the caller and counted as failed. */
   async submit(job: SendJob): Promise<void> {
-    if (this.closing) throw new SmsError('closed', 'The sender is closed');
-    await this.start();
-    if (this.closing) throw new SmsError('closed', 'The sender is closed');
-    if (this.persistent && !this.storeOpen) {
-      throw new SmsError('store_unavailable', this.lastError ?? 'The message store is unavailable', { retryable: true });
-    }
-    if (this.opts.breakerFailFast && this.breaker.state !== 'closed' && this.breaker.msUntilAllowed() > 0) {
-      throw new SmsError('circuit_open', 'The circuit breaker is open: the platform is failing', { retryable: true });
-    }
     try {
+      if (this.closing) throw new SmsError('closed', 'The sender is closed');
+      await this.start();
+      if (this.closing) throw new SmsError('closed', 'The sender is closed');
+      checkStoredSize(job);
+      if (this.persistent && !this.storeOpen) {
+        throw new SmsError('store_unavailable', this.lastError ?? 'The message store is unavailable', { retryable: true });
+      }
+      if (this.opts.breakerFailFast && this.breaker.state !== 'closed' && this.breaker.msUntilAllowed() > 0) {
+        throw new SmsError('circuit_open', 'The circuit breaker is open: the platform is failing', { retryable: true });
+      }
       await this.queue.add(job);
     } catch (err) {
       const e = toSmsError(err);
       if (e.code === 'store_unavailable') this.storeFailed(e);
+      this.countRefused(e);
       throw e;
     }
     this.pump();
+    this.changed();
+  }
+
+  /**
+   * Count a message answered on output 2 without becoming a job (refused by submit, or by the node
+   * before it: invalid input, a compliance gate): the failed counter counts every output-2 answer.
+   */
+  countRefused(err: SmsError): void {
+    this.failed++;
+    this.lastError = `${err.code}: ${err.message}`;
     this.changed();
   }
 
@@ -266,6 +309,7 @@ export class Dispatcher {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.openTimer?.cancel();
     this.kick();
     if (this.starting) await this.starting;
     const pending = [...this.runs.values()].map((r) => r.done);
@@ -311,7 +355,8 @@ export class Dispatcher {
         .catch((err) => this.opts.logger.error(`dispatch: unexpected error: ${(err as Error).message}`))
         .finally(() => {
           this.runs.delete(e.job.id);
-          if (e.job.idempotencyKey && this.keysInFlight.get(e.job.idempotencyKey) === e.job.id) this.keysInFlight.delete(e.job.idempotencyKey);
+          // A claim that did not become a result is let go, so the next message with the key may send.
+          if (e.job.idempotencyKey) void Promise.resolve(this.idem.release(e.job.idempotencyKey, e.job.id)).catch(() => {});
           this.kick();
           this.pump();
           this.changed();
@@ -461,15 +506,22 @@ export class Dispatcher {
 
       const key = job.idempotencyKey;
       if (key) {
-        const found = this.idem.get(key);
-        // Only a shared store answers asynchronously; the local one stays synchronous.
-        const prior = found instanceof Promise ? await found.catch(() => undefined) : found;
+        // Claimed atomically before the request (held until the job ends): of two messages with one
+        // key, in this process or on two instances, only one is sent; the other answers as a duplicate.
+        let claim: KeyClaim;
+        try {
+          const found = this.idem.claim(key, job.id);
+          // Only a shared store answers asynchronously; the local one stays synchronous.
+          claim = found instanceof Promise ? await found : found;
+        } catch {
+          // Not knowing whether it was sent is no licence to send: ask again shortly.
+          claim = { busy: true };
+        }
         if (this.closing) return { stop: true };
-        if (prior) return { duplicate: { ok: true, result: prior, attempts: job.attempts, duplicate: true } };
-        const holder = this.keysInFlight.get(key);
-        if (holder !== undefined && holder !== job.id) {
-          // The same key is being sent right now: its result decides whether this one is a duplicate.
-          await this.sleep(Math.min(Infinity, left), false);
+        if ('result' in claim) return { duplicate: { ok: true, result: claim.result, attempts: job.attempts, duplicate: true } };
+        if ('busy' in claim) {
+          // Its holder's result decides whether this one is a duplicate (a local holder kicks when it ends).
+          await this.sleep(Math.min(CLAIM_POLL_MS, left), false);
           continue;
         }
       }
@@ -503,7 +555,6 @@ export class Dispatcher {
       }
       if (!this.breaker.allowRequest()) continue;
       this.bucket.tryTake();
-      if (key) this.keysInFlight.set(key, job.id);
       return { go: true };
     }
   }

@@ -27,11 +27,26 @@ export interface IdempotencyStoreOptions {
   logger?: Logger;
 }
 
-/** The idempotency keys of a sender: local (`IdempotencyStore`) or shared through Redis. */
+/**
+ * What a claim on a key answers: this job may send (`claimed`), another job holds the key right now
+ * (`busy`: wait for its result), or the key already has a result (the message is a duplicate).
+ */
+export type KeyClaim = { claimed: true } | { busy: true } | { result: SendResult };
+
+/**
+ * The idempotency keys of a sender: local (`IdempotencyStore`) or shared through Redis. A job claims its
+ * key atomically before its request, so two messages with one key never both go out (also from two
+ * instances at the same moment); the claim becomes the result (`put`) or is let go (`release`).
+ */
 export interface IdempotencyKeys {
   open(): Promise<void>;
   /** The first result for `key` within retention; a shared store answers asynchronously. */
   get(key: string): SendResult | undefined | Promise<SendResult | undefined>;
+  /** Claim `key` for `jobId` (again `claimed` for the job that holds it). Throws store_unavailable. */
+  claim(key: string, jobId: string): KeyClaim | Promise<KeyClaim>;
+  /** Let go of `jobId`'s claim when it ends without a result; a result stays. */
+  release(key: string, jobId: string): void | Promise<void>;
+  /** Record the first result (it replaces the claim). */
   put(key: string, result: SendResult): Promise<void>;
   close(): Promise<void>;
 }
@@ -40,6 +55,8 @@ export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 export class IdempotencyStore implements IdempotencyKeys {
   private readonly keys = new Map<string, KeyRecord>();
+  /** Keys whose job is being sent, and by which job (memory only: after a crash that job is ambiguous). */
+  private readonly claims = new Map<string, string>();
   private log: AppendLog<KeyRecord> | null = null;
   private compacting: Promise<void> | null = null;
   private readonly file: string | null;
@@ -59,15 +76,28 @@ export class IdempotencyStore implements IdempotencyKeys {
   }
 
   /** Throws SmsError store_unavailable when the file cannot be opened. */
-  async open(): Promise<void> {
+  open(): Promise<void> {
+    // Once, also when two dispatchers share the store; a failed open is tried again.
+    if (!this.opened) {
+      this.opened = this.load();
+      this.opened.catch(() => {
+        this.opened = null;
+      });
+    }
+    return this.opened;
+  }
+
+  private opened: Promise<void> | null = null;
+
+  private async load(): Promise<void> {
     if (!this.file) return;
     try {
-      const { log, records } = await AppendLog.open<KeyRecord>(this.file, { fsync: this.fsync });
+      const { log, records } = await AppendLog.open<KeyRecord>(this.file, { fsync: this.fsync, accept: isKeyRecord, logger: this.logger });
       this.log = log;
       const cutoff = this.clock.now() - this.retentionMs;
       for (const r of records) {
         // The first result wins: a key is never overwritten while it is retained.
-        if (r && typeof r.k === 'string' && r.t > cutoff && !this.keys.has(r.k)) this.keys.set(r.k, r);
+        if (r.t > cutoff && !this.keys.has(r.k)) this.keys.set(r.k, r);
       }
     } catch (err) {
       throw storeError(err);
@@ -87,6 +117,20 @@ export class IdempotencyStore implements IdempotencyKeys {
       return undefined;
     }
     return r.r;
+  }
+
+  /** Decided synchronously, so two jobs of this process cannot both claim a key. */
+  claim(key: string, jobId: string): KeyClaim {
+    const result = this.get(key);
+    if (result) return { result };
+    const holder = this.claims.get(key);
+    if (holder !== undefined && holder !== jobId) return { busy: true };
+    this.claims.set(key, jobId);
+    return { claimed: true };
+  }
+
+  release(key: string, jobId: string): void {
+    if (this.claims.get(key) === jobId) this.claims.delete(key);
   }
 
   /** Remember the first result; in memory at once, on disk when resolved (store_unavailable on failure). */
@@ -127,4 +171,9 @@ export class IdempotencyStore implements IdempotencyKeys {
         this.compacting = null;
       });
   }
+}
+
+function isKeyRecord(r: unknown): r is KeyRecord {
+  const x = r as KeyRecord | null;
+  return typeof x === 'object' && x !== null && typeof x.k === 'string' && typeof x.t === 'number' && typeof x.r === 'object' && x.r !== null;
 }

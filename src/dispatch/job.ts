@@ -1,6 +1,24 @@
 /** The unit of work of a sender and its final outcome, plus their on-disk form. */
 import type { OutboundMessage, SendResult } from '../providers/types';
 import { SmsError, type SerializedSmsError } from '../util/errors';
+import { jsonSizeWithin } from '../store/json-size';
+
+/**
+ * The largest msg copy a queued job may carry (its JSON, in bytes). Every queued msg lives in memory
+ * and in the store until its outcome is delivered, and is serialized on the event loop: with the
+ * default queue of 1000 messages this bounds the queue's msg copies to 256 MB.
+ */
+export const MAX_STORED_MSG_BYTES = 256 * 1024;
+
+/** Refuse (msg_too_large) a job whose msg copy would exceed MAX_STORED_MSG_BYTES, before copying it. */
+export function checkStoredSize(job: SendJob): void {
+  const { bytes, over } = jsonSizeWithin(job.msg, MAX_STORED_MSG_BYTES);
+  if (!over) return;
+  throw new SmsError(
+    'msg_too_large',
+    `The msg is over ${MAX_STORED_MSG_BYTES / 1024} KB as stored (at least ${Math.ceil(bytes / 1024)} KB): move large properties (buffers, files, big objects) out of msg before send-sms`,
+  );
+}
 
 export interface SendJob {
   /** Unique per job (the node uses the message id plus a counter). */

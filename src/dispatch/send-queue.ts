@@ -8,7 +8,9 @@
  * compacted to a snapshot of it when finished records dominate.
  *
  * Every file-system failure reaches the caller as SmsError('store_unavailable'); a failed write
- * may leave a torn line, so the next write first rewrites the whole file from memory.
+ * may leave a torn line, so the next write first rewrites the whole file from memory. After a failure
+ * the queue also tries that rewrite by itself (1 s, doubling to 30 s), so its health (`ok`, `onStatus`)
+ * comes back when the disk does, not only when the next message arrives.
  */
 import path from 'path';
 import { AppendLog } from '../store/append-log';
@@ -83,8 +85,34 @@ export class SendQueue implements SenderQueueStore {
   private closed = false;
   private readonly file: string | null;
   private readonly opts: Required<Omit<SendQueueOptions, 'fileName'>>;
-  /** False after a failed write until a later write succeeds. */
-  ok = true;
+  private healthy = true;
+  private readonly statusListeners = new Set<() => void>();
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probeDelayMs = PROBE_MIN_MS;
+
+  /** False after a failed write until the file could be written again. */
+  get ok(): boolean {
+    return this.healthy;
+  }
+
+  private set ok(v: boolean) {
+    if (v) this.probeDelayMs = PROBE_MIN_MS;
+    else if (this.broken) this.scheduleProbe();
+    if (v === this.healthy) return;
+    this.healthy = v;
+    for (const fn of [...this.statusListeners]) {
+      try {
+        fn();
+      } catch {
+        /* a status callback must not break the queue */
+      }
+    }
+  }
+
+  onStatus(fn: () => void): () => void {
+    this.statusListeners.add(fn);
+    return () => this.statusListeners.delete(fn);
+  }
 
   constructor(dir: string | null, opts: SendQueueOptions) {
     this.file = dir === null ? null : path.join(dir, opts.fileName ?? 'send-queue.jsonl');
@@ -95,7 +123,10 @@ export class SendQueue implements SenderQueueStore {
   async open(): Promise<QueueEntry[]> {
     if (!this.file) return [];
     try {
-      const { log, records } = await AppendLog.open<QueueRecord>(this.file, { fsync: this.opts.fsync });
+      // Opened again after a failed start: let go of what the first attempt opened.
+      if (this.log) await this.log.close().catch(() => {});
+      this.log = null;
+      const { log, records } = await AppendLog.open<QueueRecord>(this.file, { fsync: this.opts.fsync, accept: isQueueRecord, logger: this.opts.logger });
       this.log = log;
       for (const r of records) this.apply(r);
     } catch (err) {
@@ -184,6 +215,8 @@ export class SendQueue implements SenderQueueStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
     try {
       if (this.maintenance) await this.maintenance;
       await this.log?.close();
@@ -262,8 +295,8 @@ export class SendQueue implements SenderQueueStore {
         await this.log.append(rec);
         this.ok = true;
       } catch (err) {
-        this.ok = false;
         this.broken = true;
+        this.ok = false;
         throw storeError(err);
       }
     };
@@ -274,7 +307,7 @@ export class SendQueue implements SenderQueueStore {
   private async rewrite(): Promise<void> {
     try {
       if (this.log) await this.log.close().catch(() => {});
-      const { log } = await AppendLog.open<QueueRecord>(this.file!, { fsync: this.opts.fsync });
+      const { log } = await AppendLog.open<QueueRecord>(this.file!, { fsync: this.opts.fsync, accept: isQueueRecord, logger: this.opts.logger });
       this.log = log;
       await log.compact(this.snapshot());
       this.broken = false;
@@ -285,6 +318,30 @@ export class SendQueue implements SenderQueueStore {
     }
   }
 
+  /** While broken, try the recovery rewrite by itself, backing off; a write in between may beat it to it. */
+  private scheduleProbe(): void {
+    if (this.probeTimer || this.closed || !this.file) return;
+    const delay = this.probeDelayMs;
+    this.probeDelayMs = Math.min(PROBE_MAX_MS, delay * 2);
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      if (this.closed || !this.broken) return;
+      if (this.maintenance)
+        return void this.maintenance.then(
+          () => this.scheduleProbe(),
+          () => this.scheduleProbe(),
+        );
+      this.maintenance = this.rewrite()
+        .catch(() => {
+          /* still down: rewrite() scheduled the next try */
+        })
+        .finally(() => {
+          this.maintenance = null;
+        });
+    }, delay);
+    this.probeTimer.unref?.();
+  }
+
   private maybeCompact(): void {
     const log = this.log;
     if (!log || this.maintenance || this.broken || this.closed) return;
@@ -293,8 +350,8 @@ export class SendQueue implements SenderQueueStore {
     this.maintenance = log
       .compact(snapshot)
       .catch((err) => {
-        this.ok = false;
         this.broken = true;
+        this.ok = false;
         this.opts.logger.warn(`send queue: compaction failed: ${(err as Error).message}`);
       })
       .finally(() => {
@@ -302,6 +359,31 @@ export class SendQueue implements SenderQueueStore {
       });
   }
 }
+
+/** A record this queue can apply; anything else on disk (a `null` line, a foreign file) is skipped. */
+export function isQueueRecord(r: unknown): r is QueueRecord {
+  if (typeof r !== 'object' || r === null) return false;
+  const x = r as Record<string, unknown>;
+  const obj = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  switch (x.op) {
+    case 'add': {
+      const j = x.job as Record<string, unknown> | null;
+      return obj(j) && typeof j!.id === 'string' && typeof j!.nodeId === 'string' && obj(j!.message) && typeof j!.enqueuedAt === 'number' && typeof j!.attempts === 'number' && obj(j!.msg);
+    }
+    case 'start':
+    case 'retry':
+      return typeof x.id === 'string' && typeof x.attempts === 'number';
+    case 'result':
+      return typeof x.id === 'string' && obj(x.outcome) && typeof (x.outcome as { ok?: unknown }).ok === 'boolean';
+    case 'done':
+      return typeof x.id === 'string';
+    default:
+      return false;
+  }
+}
+
+const PROBE_MIN_MS = 1000;
+const PROBE_MAX_MS = 30_000;
 
 export function storeError(err: unknown): SmsError {
   if (err instanceof SmsError && err.code === 'store_unavailable') return err;

@@ -3,8 +3,8 @@
  * queue) on an account; its runtime (src/send/sender.ts) holds the pace, durable queue, retries and
  * circuit breaker every send-sms node using it shares. Settings are parsed in src/send/sender-config.ts.
  */
-import path from 'path';
 import type { NodeAPI } from 'node-red';
+import { storePath } from '../store/store-path';
 import { createSender } from '../send/sender';
 import { parseSenderConfig } from '../send/sender-config';
 import { systemClock } from '../util/clock';
@@ -16,8 +16,9 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const account = RED.nodes.getNode(config.account) as AccountNode | null;
     const { userDir } = packageSettings(RED);
-    // The queue lives in the user directory under the sender's id, which survives redeploys and restarts.
-    const storeDir = userDir ? path.join(userDir, 'agentless-sms', 'senders', this.id) : null;
+    // The queue lives in the user directory under the sender's id (made safe for a path), which survives
+    // redeploys and restarts.
+    const storeDir = userDir ? storePath(userDir, 'senders', this.id) : null;
     if (!storeDir) this.warn(RED._('agentless-sender.warn.no-store'));
     this.runtime = createSender(account?.runtime ?? null, parseSenderConfig(config), {
       clock: systemClock,

@@ -40,7 +40,7 @@ export = function (RED: NodeAPI) {
     if (config.account && !account?.runtime) node.warn(RED._(`${TYPE}.errors.no-account`));
     const accountRuntime = account?.runtime;
 
-    const store = openReceiverStore(node.id, accountRuntime?.coordination, userDir, systemClock);
+    const store = openReceiverStore(node.id, accountRuntime?.coordination, userDir, systemClock, nodeLogger(node));
     store.catch((err: Error) => {
       node.error(RED._(`${TYPE}.errors.store`, { error: err.message }));
       node.status({ fill: 'red', shape: 'ring', text: `${TYPE}.status.store-failed` });

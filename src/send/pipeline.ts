@@ -79,15 +79,15 @@ export class SendPipeline {
       }
       prepared = prepareSend({ to, text, sms: msg.sms }, sender.profile, sender.capabilities, sender.account.settings.provider);
     } catch (err) {
-      return this.finish(p, routeFailure(toSmsError(err), this.smsOf(msg)));
+      return this.refuse(p, toSmsError(err), this.smsOf(msg));
     }
     const preparedSms = prepared.sms as unknown as Record<string, unknown>;
     try {
       const gate = await applyCompliance(prepared, sender);
-      if (gate.error) return this.finish(p, routeFailure(gate.error, preparedSms));
+      if (gate.error) return this.refuse(p, gate.error, preparedSms);
     } catch (err) {
       // The opt-out list could not be read: not knowing is no licence to text.
-      return this.finish(p, routeFailure(toSmsError(err), preparedSms));
+      return this.refuse(p, toSmsError(err), preparedSms);
     }
     msg.sms = preparedSms;
     const job: SendJob = {
@@ -103,6 +103,7 @@ export class SendPipeline {
     try {
       await sender.dispatcher.submit(job);
     } catch (err) {
+      // Refused by the sender (queue full, store unavailable, msg too large): it counted it already.
       this.pending.delete(job.id);
       this.finish(p, routeFailure(toSmsError(err), this.smsOf(msg)));
     }
@@ -123,6 +124,12 @@ export class SendPipeline {
     const p = this.pending.get(job.id) ?? { msg: job.msg as FlowMsg, send: this.deps.sendRestored, done: () => {} };
     this.pending.delete(job.id);
     this.finish(p, routeSendOutcome(job.msg.sms as Record<string, unknown> | undefined, outcome));
+  }
+
+  /** Refused before it reached the sender: counted there too, since the failed count is every output-2 answer. */
+  private refuse(p: Pending, error: SmsError, sms: Record<string, unknown> | undefined): void {
+    if (this.deps.sender?.kind === 'ready') this.deps.sender.dispatcher.countRefused(error);
+    this.finish(p, routeFailure(error, sms));
   }
 
   private finish(p: Pending, r: SendRouted): void {

@@ -23,7 +23,8 @@ export function statusView(s: DispatcherStats, now: number, last?: { ok: boolean
     return { fill: 'yellow', shape: 'ring', key: 'held', params: { time, queued: depth } };
   }
   if (depth > 0) return { fill: 'blue', shape: 'dot', key: 'sending', params: { queued: depth } };
-  if (last && !last.ok) return { fill: 'red', shape: 'dot', key: 'failed', params: { code: last.code ?? 'error', sent: s.sent, failed: s.failed } };
+  // A store failure is over once the store is healthy again (checked above): the counts stay, the red goes.
+  if (last && !last.ok && last.code !== 'store_unavailable') return { fill: 'red', shape: 'dot', key: 'failed', params: { code: last.code ?? 'error', sent: s.sent, failed: s.failed } };
   if (last) return { fill: 'green', shape: 'dot', key: 'sent', params: { sent: s.sent, failed: s.failed } };
   return { fill: 'grey', shape: 'ring', key: 'idle', params: {} };
 }

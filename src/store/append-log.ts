@@ -4,24 +4,59 @@
  * Why a log and not SQLite: measured here, an fsync'ed JSONL append with group commit is fast
  * (thousands of records per second, far more when batched) and needs no native build. Appends made
  * in the same tick share one write + fdatasync (group commit); `append` resolves only once its record
- * is on disk, so callers acknowledge nothing that a crash could lose. A torn last line (crash mid-write)
- * is ignored on load. `compact` atomically replaces the file with a snapshot (write temp, fsync, rename).
+ * is on disk, so callers acknowledge nothing that a crash could lose. `compact` atomically replaces the
+ * file with a snapshot (write temp, fsync, rename, fsync the directory).
+ *
+ * What can go wrong on disk, and what the log does about it:
+ * - A crash mid-append, a full disk or a file-size limit leaves a last line without its newline. Open
+ *   repairs the tail: it keeps every complete record, cuts the torn one off the file (so the next
+ *   record does not get glued onto it) and logs it. A torn record was never acknowledged.
+ * - A write can be short (the disk filled up in the middle of it) without an error. That is a failed
+ *   write: the batch is rejected and the file is cut back to the last acknowledged byte before anything
+ *   else is appended, so a later successful write never lands on a half record.
+ * - A line that is not JSON, or JSON of the wrong shape (`null`), is skipped and logged instead of
+ *   keeping the store from opening.
+ * - New files and directories are fsync'ed into their parent directory, so an acknowledged record is
+ *   not lost with a file entry that never reached the disk.
+ * Files are created 0600 and directories 0700: the records hold phone numbers and message contents.
  */
-import { promises as fsp, mkdirSync, readFileSync, existsSync } from 'fs';
+import { promises as fsp, existsSync, mkdirSync, readFileSync, openSync, closeSync, fsyncSync, ftruncateSync, chmodSync, statSync } from 'fs';
 import path from 'path';
+import type { Logger } from '../util/logger';
+import { silentLogger } from '../util/logger';
+
+export const FILE_MODE = 0o600;
+export const DIR_MODE = 0o700;
 
 export interface AppendLogOptions {
   /** Set false only for benchmarks of the non-durable path: appends are then not fsync'ed. */
   fsync?: boolean;
+  /**
+   * Whether a parsed line is a record of this log. Lines it refuses are skipped and logged. Default:
+   * any JSON object (not null, not an array).
+   */
+  accept?: (record: unknown) => boolean;
+  /** Where repairs and skipped lines are reported (never with the record's content). */
+  logger?: Logger;
+}
+
+interface Pending {
+  line: string;
+  resolve: () => void;
+  reject: (e: Error) => void;
 }
 
 export class AppendLog<T> {
   readonly file: string;
   private handle: fsp.FileHandle | null = null;
-  private pending: { line: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private pending: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private scheduled = false;
   private lines = 0;
+  /** Bytes of the file that hold acknowledged records (everything after is a failed write). */
+  private length = 0;
+  /** A write or sync failed: cut the file back to `length` before the next write. */
+  private dirty = false;
   private readonly fsync: boolean;
   private closed = false;
 
@@ -33,27 +68,61 @@ export class AppendLog<T> {
   /** Open (creating directories as needed) and return the log with the records already in it. */
   static async open<T>(file: string, opts: AppendLogOptions = {}): Promise<{ log: AppendLog<T>; records: T[] }> {
     const log = new AppendLog<T>(file, opts);
-    mkdirSync(path.dirname(file), { recursive: true });
+    const logger = opts.logger ?? silentLogger;
+    const accept = opts.accept ?? isObject;
+    const dir = path.dirname(file);
+    ensureDir(dir, log.fsync);
     const records: T[] = [];
-    if (existsSync(file)) {
-      const text = readFileSync(file, 'utf8');
-      for (const line of text.split('\n')) {
-        if (!line) continue;
-        try {
-          records.push(JSON.parse(line) as T);
-        } catch {
-          // A torn write from a crash: the record was never acknowledged, so dropping it loses nothing.
-        }
+    const existed = existsSync(file);
+    if (existed) {
+      const data = readFileSync(file);
+      const end = data.lastIndexOf(0x0a) + 1;
+      if (end < data.length) {
+        // A torn last record: never acknowledged. Cut it off so the next append starts on a new line.
+        logger.warn(`${path.basename(file)}: dropped a torn last record (${data.length - end} bytes without a line end)`);
+        truncateFile(file, end, log.fsync);
       }
+      let skipped = 0;
+      let firstSkipped = 0;
+      let lineNo = 0;
+      let start = 0;
+      while (start < end) {
+        const nl = data.indexOf(0x0a, start);
+        lineNo++;
+        if (nl > start) {
+          let ok = false;
+          try {
+            const r: unknown = JSON.parse(data.toString('utf8', start, nl));
+            if (accept(r)) {
+              records.push(r as T);
+              ok = true;
+            }
+          } catch {
+            /* not JSON: reported below */
+          }
+          if (!ok && skipped++ === 0) firstSkipped = lineNo;
+        }
+        start = nl + 1;
+      }
+      if (skipped) logger.warn(`${path.basename(file)}: skipped ${skipped} unreadable or malformed record(s), first at line ${firstSkipped}`);
+      log.length = end;
+      log.lines = records.length;
     }
-    log.lines = records.length;
-    log.handle = await fsp.open(file, 'a');
+    log.handle = await fsp.open(file, 'a', FILE_MODE);
+    // Files written before modes were enforced, or under a lax umask.
+    await log.handle.chmod(FILE_MODE).catch(() => {});
+    if (!existed && log.fsync) await syncDir(dir);
     return { log, records };
   }
 
   /** Number of lines written since open or the last compaction (to decide when to compact). */
   get size(): number {
     return this.lines;
+  }
+
+  /** Bytes on disk since open or the last compaction (to compact by bytes). */
+  get bytes(): number {
+    return this.length;
   }
 
   append(record: T): Promise<void> {
@@ -84,10 +153,7 @@ export class AppendLog<T> {
     if (!batch.length) return;
     this.flushing = (async () => {
       try {
-        if (!this.handle) throw new Error('log closed');
-        await this.handle.write(batch.map((b) => b.line).join(''));
-        if (this.fsync) await this.handle.datasync();
-        this.lines += batch.length;
+        await this.writeBatch(batch);
         for (const b of batch) b.resolve();
       } catch (err) {
         for (const b of batch) b.reject(err as Error);
@@ -96,6 +162,28 @@ export class AppendLog<T> {
     await this.flushing;
     this.flushing = null;
     if (this.pending.length) this.schedule();
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    const handle = this.handle;
+    if (!handle) throw new Error('log closed');
+    if (this.dirty) {
+      // The last write failed part way: its bytes must not prefix the records written now.
+      await handle.truncate(this.length);
+      if (this.fsync) await handle.datasync();
+      this.dirty = false;
+    }
+    const buf = Buffer.from(batch.length === 1 ? batch[0].line : batch.map((b) => b.line).join(''));
+    try {
+      const { bytesWritten } = await handle.write(buf, 0, buf.length);
+      if (bytesWritten !== buf.length) throw shortWrite(bytesWritten, buf.length);
+      if (this.fsync) await handle.datasync();
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    }
+    this.length += buf.length;
+    this.lines += batch.length;
   }
 
   /** Wait until everything appended so far is on disk (or failed). */
@@ -110,18 +198,30 @@ export class AppendLog<T> {
   async compact(records: T[]): Promise<void> {
     await this.drain();
     const tmp = this.file + '.tmp';
-    const fh = await fsp.open(tmp, 'w');
+    const buf = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''));
     try {
-      await fh.write(records.map((r) => JSON.stringify(r) + '\n').join(''));
-      if (this.fsync) await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await fsp.open(tmp, 'w', FILE_MODE);
+      try {
+        const { bytesWritten } = await fh.write(buf, 0, buf.length);
+        if (bytesWritten !== buf.length) throw shortWrite(bytesWritten, buf.length);
+        if (this.fsync) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fsp.rename(tmp, this.file);
+    } catch (err) {
+      // The old file is untouched and still the log.
+      await fsp.unlink(tmp).catch(() => {});
+      throw err;
     }
-    await this.handle?.close();
-    await fsp.rename(tmp, this.file);
     if (this.fsync) await syncDir(path.dirname(this.file));
-    this.handle = await fsp.open(this.file, 'a');
+    // Only now let go of the old file: until the rename it was still the log.
+    const old = this.handle;
+    this.handle = await fsp.open(this.file, 'a', FILE_MODE);
+    await old?.close().catch(() => {});
+    this.length = buf.length;
     this.lines = records.length;
+    this.dirty = false;
   }
 
   async close(): Promise<void> {
@@ -133,14 +233,69 @@ export class AppendLog<T> {
   }
 }
 
+function isObject(r: unknown): boolean {
+  return typeof r === 'object' && r !== null && !Array.isArray(r);
+}
+
+function shortWrite(written: number, wanted: number): NodeJS.ErrnoException {
+  // write(2) returns a short count, not an error, when the disk fills up or a file-size limit is hit
+  // in the middle of a write.
+  const e: NodeJS.ErrnoException = new Error(`short write: ${written} of ${wanted} bytes (disk full or file size limit)`);
+  e.code = 'ENOSPC';
+  return e;
+}
+
+/** Create `dir` and missing parents 0700, each made durable in its parent. */
+function ensureDir(dir: string, fsync: boolean): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !existsSync(d); d = path.dirname(d)) {
+    missing.unshift(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    mkdirSync(d, { mode: DIR_MODE });
+    if (fsync) syncDirSync(path.dirname(d));
+  }
+  // The store's own directory, also when it was made before modes were enforced.
+  try {
+    if ((statSync(dir).mode & 0o777) !== DIR_MODE) chmodSync(dir, DIR_MODE);
+  } catch {
+    /* not ours to change (e.g. another owner): the file modes still hold */
+  }
+}
+
+function truncateFile(file: string, length: number, fsync: boolean): void {
+  const fd = openSync(file, 'r+');
+  try {
+    ftruncateSync(fd, length);
+    if (fsync) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function syncDir(dir: string): Promise<void> {
-  // Make the rename itself durable; some file systems refuse fsync on a directory, which is harmless.
+  // Make a new entry (create, rename) itself durable; some file systems refuse fsync on a directory,
+  // which is harmless there.
   try {
     const fh = await fsp.open(dir, 'r');
     try {
       await fh.sync();
     } finally {
       await fh.close();
+    }
+  } catch {
+    /* not supported here */
+  }
+}
+
+function syncDirSync(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
   } catch {
     /* not supported here */

@@ -22,6 +22,8 @@ const ERROR_TABLE = {
   config_missing: { group: 'input' },
   // an account set to Redis coordination, without the Redis libraries (bullmq, ioredis) installed
   dependency_missing: { group: 'input' },
+  // the msg is too large to keep in the durable queue (its stored copy is capped by bytes)
+  msg_too_large: { group: 'input', perMessage: true },
   // dispatch
   queue_full: { group: 'dispatch' },
   circuit_open: { group: 'dispatch' },

@@ -3,13 +3,44 @@
  * retry is answered 200 but not emitted again) and the furthest status each message has reached (so a
  * late `sent` after `delivered` is not news).
  *
- * Both live in memory, bounded by count and age, and every change is appended to a durable log before
- * the request is acknowledged; the log is compacted to a snapshot of what is still retained. A claim is
- * decided synchronously, so two concurrent deliveries of one event cannot both be taken.
+ * Both live in memory, bounded by count, age and key length, and every change is appended to a durable
+ * log before the request is acknowledged; the log is compacted to a snapshot of what is still retained,
+ * by bytes as well as by lines. A claim is decided synchronously, so two concurrent deliveries of one
+ * event cannot both be taken.
+ *
+ * The bound (a flood of unique events, signed or not, cannot exceed it): at most `maxEvents` event ids
+ * and `maxMessages` message statuses, each key at most MAX_KEY_CHARS characters (a longer id is kept as
+ * its SHA-256), so memory is a few tens of MB at the defaults; the file is compacted once it is larger
+ * than twice its snapshot (and at least COMPACT_MIN_BYTES), so it stays under twice the snapshot of
+ * that index plus one batch.
  */
+import { createHash } from 'crypto';
 import { AppendLog } from '../store/append-log';
 import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
 import { STATUS_RANK, type SmsStatus } from './normalize';
+
+/** Ids up to this length are kept as they are; longer ones (or ones starting with '#') as '#' + SHA-256. */
+export const MAX_KEY_CHARS = 64;
+/** The log is not compacted by bytes below this size. */
+export const COMPACT_MIN_BYTES = 1024 * 1024;
+/** Bytes a snapshot line takes besides its key(s): `{"e":"","t":1733000000000}` and `{"t":..,"m":[["","delivered"]]}`. */
+const EVENT_LINE_BYTES = 24;
+const MESSAGE_LINE_BYTES = 40;
+
+/**
+ * A key read back from the file: written as a store key already, except in files from before keys were
+ * bounded, which may hold raw long ids.
+ */
+function loadKey(k: string): string {
+  return k.length <= MAX_KEY_CHARS ? k : storeKey(k);
+}
+
+/** The key an id is remembered under: bounded in length whatever the sender puts in it. */
+export function storeKey(id: string): string {
+  if (id.length <= MAX_KEY_CHARS && !id.startsWith('#')) return id;
+  return '#' + createHash('sha256').update(id).digest('base64url');
+}
 
 interface LogRecord {
   /** event id taken */
@@ -29,6 +60,8 @@ export interface EventStoreOptions {
   maxEvents?: number;
   maxMessages?: number;
   fsync?: boolean;
+  /** Where repairs of the file (a torn last record, skipped lines) are reported. */
+  logger?: Logger;
 }
 
 export type Claim =
@@ -57,6 +90,8 @@ export class WebhookEventStore implements EventClaimStore {
   private readonly messageRetentionMs: number;
   private readonly maxEvents: number;
   private readonly maxMessages: number;
+  /** Roughly what a snapshot of the index takes on disk (to compact by bytes). */
+  private snapshotBytes = 0;
 
   private constructor(
     private readonly log: AppendLog<LogRecord>,
@@ -70,12 +105,14 @@ export class WebhookEventStore implements EventClaimStore {
   }
 
   static async open(file: string, opts: EventStoreOptions): Promise<WebhookEventStore> {
-    const { log, records } = await AppendLog.open<LogRecord>(file, { fsync: opts.fsync });
+    const accept = (r: unknown) => typeof (r as LogRecord | null)?.t === 'number';
+    const { log, records } = await AppendLog.open<LogRecord>(file, { fsync: opts.fsync, accept, logger: opts.logger });
     const store = new WebhookEventStore(log, opts.clock, opts);
     for (const r of records) {
-      if (typeof r !== 'object' || r === null || typeof r.t !== 'number') continue;
-      if (typeof r.e === 'string') store.rememberEvent(r.e, r.t);
-      if (Array.isArray(r.m)) for (const [m, s] of r.m) if (s in STATUS_RANK) store.rememberStatus(m, s, r.t);
+      if (typeof r.e === 'string') store.rememberEvent(loadKey(r.e), r.t);
+      if (Array.isArray(r.m)) {
+        for (const u of r.m) if (Array.isArray(u) && typeof u[0] === 'string' && typeof u[1] === 'string' && u[1] in STATUS_RANK) store.rememberStatus(loadKey(u[0]), u[1], r.t);
+      }
     }
     store.evict();
     return store;
@@ -90,10 +127,16 @@ export class WebhookEventStore implements EventClaimStore {
 
   /** The furthest status recorded for a message, if still retained. */
   statusOf(messageId: string): SmsStatus | undefined {
-    return this.messages.get(messageId)?.s;
+    return this.messages.get(storeKey(messageId))?.s;
   }
 
-  claim(eventId: string, updates: { id: string; status: SmsStatus }[]): Claim {
+  /** Bytes of the log file now (tests and diagnostics). */
+  get logBytes(): number {
+    return this.log.bytes;
+  }
+
+  claim(rawEventId: string, updates: { id: string; status: SmsStatus }[]): Claim {
+    const eventId = storeKey(rawEventId);
     const pending = this.inflight.get(eventId);
     if (pending) return { duplicate: true, settled: pending };
     if (this.events.has(eventId)) return { duplicate: true, settled: Promise.resolve(true) };
@@ -103,13 +146,14 @@ export class WebhookEventStore implements EventClaimStore {
     const changed: [string, SmsStatus][] = [];
     const previous: [string, { s: SmsStatus; t: number } | undefined][] = [];
     for (const u of updates) {
-      const prev = this.messages.get(u.id);
+      const key = storeKey(u.id);
+      const prev = this.messages.get(key);
       const forward = !prev || STATUS_RANK[u.status] > STATUS_RANK[prev.s];
       advanced.push(forward);
       if (forward) {
-        previous.push([u.id, prev]);
-        changed.push([u.id, u.status]);
-        this.rememberStatus(u.id, u.status, now);
+        previous.push([key, prev]);
+        changed.push([key, u.status]);
+        this.rememberStatus(key, u.status, now);
       }
     }
     this.rememberEvent(eventId, now);
@@ -119,11 +163,11 @@ export class WebhookEventStore implements EventClaimStore {
     if (changed.length) record.m = changed;
     const committed = this.append(record).catch((err: Error) => {
       // Not on disk, so not taken: the sender's retry must be processed afresh.
-      this.events.delete(eventId);
+      this.forgetEvent(eventId);
       for (const [m, prev] of previous.reverse()) {
         const cur = this.messages.get(m);
-        if (prev) this.messages.set(m, prev);
-        else if (cur && cur.t === now) this.messages.delete(m);
+        if (prev) this.rememberStatus(m, prev.s, prev.t);
+        else if (cur && cur.t === now) this.forgetStatus(m);
       }
       throw err;
     });
@@ -140,7 +184,9 @@ export class WebhookEventStore implements EventClaimStore {
     // Appends wait for a running compaction: the log file is being replaced underneath.
     if (this.compacting) await this.compacting;
     await this.log.append(record);
-    if (this.log.size > Math.max(1000, 2 * (this.events.size + this.messages.size)) && !this.compacting) {
+    const byLines = this.log.size > Math.max(1000, 2 * (this.events.size + this.messages.size));
+    const byBytes = this.log.bytes > Math.max(COMPACT_MIN_BYTES, 2 * this.snapshotBytes);
+    if ((byLines || byBytes) && !this.compacting) {
       this.compacting = this.compact().finally(() => {
         this.compacting = null;
       });
@@ -160,24 +206,34 @@ export class WebhookEventStore implements EventClaimStore {
   }
 
   private rememberEvent(e: string, t: number): void {
-    this.events.delete(e);
+    this.forgetEvent(e);
     this.events.set(e, t);
+    this.snapshotBytes += e.length + EVENT_LINE_BYTES;
+  }
+
+  private forgetEvent(e: string): void {
+    if (this.events.delete(e)) this.snapshotBytes -= e.length + EVENT_LINE_BYTES;
   }
 
   private rememberStatus(m: string, s: SmsStatus, t: number): void {
     // Re-inserting keeps the map ordered by last change, so eviction drops the stalest first.
-    this.messages.delete(m);
+    this.forgetStatus(m);
     this.messages.set(m, { s, t });
+    this.snapshotBytes += m.length + MESSAGE_LINE_BYTES;
+  }
+
+  private forgetStatus(m: string): void {
+    if (this.messages.delete(m)) this.snapshotBytes -= m.length + MESSAGE_LINE_BYTES;
   }
 
   private evict(): void {
     const now = this.clock.now();
     for (const [e, t] of this.events) {
-      if (this.events.size > this.maxEvents || t < now - this.eventRetentionMs) this.events.delete(e);
+      if (this.events.size > this.maxEvents || t < now - this.eventRetentionMs) this.forgetEvent(e);
       else break;
     }
     for (const [m, v] of this.messages) {
-      if (this.messages.size > this.maxMessages || v.t < now - this.messageRetentionMs) this.messages.delete(m);
+      if (this.messages.size > this.maxMessages || v.t < now - this.messageRetentionMs) this.forgetStatus(m);
       else break;
     }
   }

@@ -8,6 +8,7 @@ import { DEFAULT_MAX_DEPTH, type ReceiverConfig, type ReceiverStats } from './re
 import type { EventClaimStore } from './event-store';
 import type { Coordination } from '../coordination/coordination';
 import { openLocalEventStore } from '../coordination/local';
+import type { Logger } from '../util/logger';
 import type { Clock } from '../util/clock';
 import { clampedPositive } from '../util/settings';
 
@@ -58,8 +59,8 @@ export function parseReceiverConfig(config: ReceiverNodeConfig, secret: string |
  * event posted to two of them is emitted once), locally it is per node id in the user directory, so it
  * survives restarts and redeploys. A receiver without an account keeps the same local file.
  */
-export function openReceiverStore(nodeId: string, coordination: Coordination | undefined, userDir: string | undefined, clock: Clock): Promise<EventClaimStore> {
-  return coordination ? coordination.eventStore(nodeId) : openLocalEventStore(userDir, nodeId, clock);
+export function openReceiverStore(nodeId: string, coordination: Coordination | undefined, userDir: string | undefined, clock: Clock, logger?: Logger): Promise<EventClaimStore> {
+  return coordination ? coordination.eventStore(nodeId) : openLocalEventStore(userDir, nodeId, clock, logger);
 }
 
 /** The receiver's counts in words: i18n key and parameters, plus the last error when requests were refused. */

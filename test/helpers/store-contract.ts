@@ -170,6 +170,15 @@ function dispatcher(kit: Kit, provider: FakeProvider): Dispatcher {
   );
 }
 
+/** A provider whose answer takes 150 ms, as a platform's does. */
+class SlowProvider extends FakeProvider {
+  override async send(m: Parameters<FakeProvider['send']>[0]): Promise<ReturnType<typeof ok>> {
+    const r = await super.send(m);
+    await sleep(150);
+    return r;
+  }
+}
+
 /** Most grants inside any half-open window of `windowMs`. */
 function maxInWindow(times: number[], windowMs: number): number {
   const t = [...times].sort((a, b) => a - b);
@@ -237,6 +246,56 @@ export function describeStoreContract(make: () => Kit): void {
       assert.deepStrictEqual(await s2.get('k1'), ok('first'));
       await sleep(350);
       assert.strictEqual(await s1.get('k1'), undefined);
+    });
+
+    it('idempotency: two instances sending one key at the same moment send it once; the other answers a duplicate', async () => {
+      const instances = await Promise.all(
+        [0, 1].map(async () => {
+          // Each instance: its own provider client (slow enough that the two requests would overlap)
+          // and its own handle on the account's idempotency keys.
+          const provider = new SlowProvider(systemClock, (_m, i) => ok(`sent-${Math.random().toString(36).slice(2)}-${i}`));
+          const idempotencyStore = await kit.idempotency(60_000);
+          const d = new Dispatcher(
+            () => Promise.resolve(provider),
+            { acquire: () => Promise.resolve(), onRateLimited() {} },
+            {
+              ...DISPATCH_DEFAULTS,
+              storeDir: null,
+              ratePerSecond: 1000,
+              burst: 10,
+              breaker: {},
+              clock: systemClock,
+              logger: silentLogger,
+              idempotencyStore,
+            },
+          );
+          const outcomes: SendOutcome[] = [];
+          d.register('n', (_j, o) => outcomes.push(o));
+          await d.start();
+          return { d, provider, outcomes };
+        }),
+      );
+      for (let round = 0; round < 3; round++) {
+        const key = `alert-${round}`;
+        await Promise.all(instances.map((x) => x.d.submit(job('n', '+12025550150', systemClock, { idempotencyKey: key }))));
+        const deadline = Date.now() + 8000;
+        while (instances.some((x) => x.outcomes.length <= round) && Date.now() < deadline) await sleep(20);
+        const outs = instances.map((x) => x.outcomes[round]);
+        assert.ok(
+          outs.every((o) => o && o.ok),
+          `round ${round}: ${JSON.stringify(outs)}`,
+        );
+        assert.strictEqual(
+          instances.reduce((n, x) => n + x.provider.calls.length, 0),
+          round + 1,
+          `round ${round}: the key was sent more than once`,
+        );
+        const dups = outs.filter((o) => o.ok && o.duplicate);
+        assert.strictEqual(dups.length, 1, `round ${round}: one answer is the duplicate`);
+        const ids = outs.map((o) => (o.ok ? o.result.id : ''));
+        assert.strictEqual(ids[0], ids[1], 'the duplicate carries the result of the one that was sent');
+      }
+      for (const x of instances) await x.d.close();
     });
 
     it('webhook events: one claim per event across instances; statuses only move forward', async () => {

@@ -64,6 +64,8 @@ describe('Redis coordination: outage and recovery', function () {
       (e) => toSmsError(e),
     );
     assert.strictEqual(err?.code, 'store_unavailable');
+    // Answered on output 2, so counted as failed like any other output-2 answer.
+    assert.strictEqual(d.stats().failed, 1);
 
     await server.start(); // same port
     assert.ok(await waitFor(() => d.stats().storeOk, 10_000), 'stats recover');

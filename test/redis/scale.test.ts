@@ -35,8 +35,8 @@ describe('three Node-RED instances coordinated through Redis', function () {
 
   const sends = () => server.requests.filter((r) => r.method === 'POST' && /agentless/.test(r.path));
   const reports = (prefix: string) => collector.items.filter((r) => typeof r.n === 'string' && r.n.startsWith(prefix));
-  const enqueue = async (red: RedProcess, prefix: string, count: number) => {
-    const r = await red.req('POST', '/enqueue', JSON.stringify({ prefix, count }), { 'content-type': 'application/json' });
+  const enqueue = async (red: RedProcess, prefix: string, count: number, key?: string) => {
+    const r = await red.req('POST', '/enqueue', JSON.stringify({ prefix, count, key }), { 'content-type': 'application/json' });
     r.status.should.equal(202);
   };
 
@@ -72,10 +72,10 @@ describe('three Node-RED instances coordinated through Redis', function () {
         name: 'one msg per n',
         outputs: 1,
         wires: [['send']],
-        func: `const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '+12025550123', payload: 'scale ' + msg.payload.prefix + i, n: msg.payload.prefix + i }); return [out];`,
+        func: `const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '+12025550123', payload: 'scale ' + msg.payload.prefix + i, n: msg.payload.prefix + i, ...(msg.payload.key ? { sms: { idempotencyKey: msg.payload.key } } : {}) }); return [out];`,
       },
       { id: 'send', z: 't', type: 'agentless-send-sms', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['report1'], ['report2']] },
-      { id: 'report1', z: 't', type: 'function', outputs: 1, wires: [['post']], func: `msg.payload = { out: 1, n: msg.n }; return msg;` },
+      { id: 'report1', z: 't', type: 'function', outputs: 1, wires: [['post']], func: `msg.payload = { out: 1, n: msg.n, id: msg.sms.id, dup: msg.sms.duplicate === true }; return msg;` },
       { id: 'report2', z: 't', type: 'function', outputs: 1, wires: [['post']], func: `msg.payload = { out: 2, n: msg.n, code: msg.error && msg.error.code }; return msg;` },
       { id: 'hook', z: 't', type: 'agentless-webhook-receiver', path: '/hook', auth: 'none', account: 'acct', wires: [['hookReport'], ['hookReport'], ['hookReport'], []] },
       { id: 'hookReport', z: 't', type: 'function', outputs: 1, wires: [['post']], func: `msg.payload = { hook: msg.webhook.eventId }; return msg;` },
@@ -189,5 +189,24 @@ describe('three Node-RED instances coordinated through Redis', function () {
     [JSON.parse(a.body).status, JSON.parse(b.body).status].sort().should.eql(['accepted', 'duplicate']);
     await sleep(500);
     collector.items.filter((r) => r.hook === 'evt-scale-1').should.have.length(1);
+  });
+
+  it('sends one idempotency key once when two instances get it at the same moment; the other reports a duplicate', async () => {
+    await sleep(WINDOW_MS);
+    for (let round = 0; round < 4; round++) {
+      const [a, b] = [`i${round}a-`, `i${round}b-`];
+      await Promise.all([enqueue(reds[1], a, 1, `same-${round}`), enqueue(reds[2], b, 1, `same-${round}`)]);
+      const both = () => [...reports(a), ...reports(b)];
+      (await until(() => both().length >= 2, 20_000)).should.be.true(`round ${round}: ${JSON.stringify(both())}`);
+      both()
+        .every((r) => r.out === 1)
+        .should.be.true(JSON.stringify(both()));
+      const texts = server.state.messages.map((m) => JSON.stringify(m.request)).filter((t) => t.includes(`scale i${round}`));
+      texts.should.have.length(1, `round ${round}: the key reached the platform ${texts.length} times`);
+      both()
+        .filter((r) => r.dup)
+        .should.have.length(1);
+      new Set(both().map((r) => r.id)).size.should.equal(1, 'the duplicate carries the id of the message that was sent');
+    }
   });
 });

@@ -24,6 +24,12 @@ describe('send/status view', function () {
     statusView({ ...base, failed: 1 }, now, { ok: false, code: 'invalid_number' }).should.containDeep({ fill: 'red', key: 'failed', params: { code: 'invalid_number' } });
   });
 
+  it('clears a store failure once the store is back, keeping the counts', function () {
+    const last = { ok: false, code: 'store_unavailable' };
+    statusView({ ...base, storeOk: false, sent: 3, failed: 2 }, now, last).key.should.equal('store-unavailable');
+    statusView({ ...base, storeOk: true, sent: 3, failed: 2 }, now, last).should.containDeep({ fill: 'green', key: 'sent', params: { sent: 3, failed: 2 } });
+  });
+
   it('ignores a pause or hold that has already passed', function () {
     statusView({ ...base, queued: 1, rateLimitedUntil: now - 1, heldUntil: now - 1 }, now).key.should.equal('sending');
   });

@@ -3,7 +3,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { ManualClock } from '../../src/util/clock';
-import { WebhookEventStore } from '../../src/webhook/event-store';
+import { COMPACT_MIN_BYTES, MAX_KEY_CHARS, WebhookEventStore } from '../../src/webhook/event-store';
 
 describe('webhook event store (dedupe + status order)', () => {
   let dir: string;
@@ -104,5 +104,38 @@ describe('webhook event store (dedupe + status order)', () => {
     const again = store.claim('evt', []);
     assert.strictEqual(again.duplicate, false);
     if (!again.duplicate) await again.committed.catch(() => undefined);
+  });
+
+  it('stays within its stated bound under a flood of unique events with long ids (memory and file)', async () => {
+    const clock = new ManualClock();
+    const maxEvents = 2000;
+    const maxMessages = 2000;
+    const store = await WebhookEventStore.open(file, { clock, maxEvents, maxMessages, fsync: false });
+    const long = (p: string, i: number) => `${p}-${i}-${'x'.repeat(500)}`;
+    let largest = 0;
+    for (let chunk = 0; chunk < 120; chunk++) {
+      // 100 requests per group commit, as a flood arrives over HTTP.
+      const commits: Promise<void>[] = [];
+      for (let k = 0; k < 100; k++) {
+        const i = chunk * 100 + k;
+        const c = store.claim(long('evt', i), [{ id: long('msg', i), status: 'delivered' }]);
+        if (!c.duplicate) commits.push(c.committed);
+      }
+      await Promise.all(commits);
+      largest = Math.max(largest, fs.statSync(file).size);
+    }
+    assert.ok(store.eventCount <= maxEvents && store.messageCount <= maxMessages);
+    // The stated bound: keys at most MAX_KEY_CHARS, so a snapshot line is at most key + a few bytes; the
+    // file is compacted beyond max(COMPACT_MIN_BYTES, twice the snapshot), plus one batch in flight.
+    const snapshotMax = maxEvents * (MAX_KEY_CHARS + 30) + maxMessages * (MAX_KEY_CHARS + 50);
+    const batchMax = 100 * (2 * MAX_KEY_CHARS + 60);
+    const bound = Math.max(COMPACT_MIN_BYTES, 2 * snapshotMax) + batchMax;
+    assert.ok(largest <= bound, `the dedupe file reached ${largest} bytes, over the bound of ${bound}`);
+    await store.close();
+    // The newest events are still known after a restart, by their full ids.
+    const again = await WebhookEventStore.open(file, { clock, maxEvents, maxMessages });
+    for (let i = 11_900; i < 12_000; i++) assert.strictEqual(again.claim(long('evt', i), []).duplicate, true, `event ${i} forgotten`);
+    assert.strictEqual(again.statusOf(long('msg', 11_999)), 'delivered');
+    await again.close();
   });
 });
