@@ -10,6 +10,7 @@
  */
 import { SmsError } from '../util/errors';
 import { countSegments, type SegmentInfo } from '../phone/segments';
+import { compileUserPattern, PatternError, type UserPattern } from './safe-pattern';
 
 export type Ucs2Mode = 'allow' | 'warn' | 'reject' | 'transliterate';
 export type FooterMode = 'off' | 'append' | 'require';
@@ -109,18 +110,20 @@ export function transliterate(text: string): { text: string; replaced: string[] 
   return { text: out, replaced };
 }
 
-/** Limits on user patterns: they run on every message, so keep them small (and refuse obvious backtracking bombs). */
+/** Limits on user patterns: they run on every message, so keep them small. */
 export const MAX_PATTERN_LENGTH = 200;
 export const MAX_PATTERNS = 50;
 
 export interface BlockedPattern {
   source: string;
-  re: RegExp;
+  /** Runs on the linear-time engine (src/compliance/safe-pattern.ts): no pattern can stall the event loop. */
+  re: Pick<UserPattern, 'test'>;
 }
 
 /**
- * One regular expression per line (case-insensitive); blank lines and lines starting with `#` are
- * skipped. Throws SmsError (config) naming the line of an invalid, too long or nested-quantifier pattern.
+ * One regular expression per line (JavaScript syntax, case-insensitive); blank lines and lines starting
+ * with `#` are skipped. Throws SmsError (config) naming the line of an invalid or too long pattern, or
+ * of one the linear-time engine cannot run (lookaround, backreferences).
  */
 export function compilePatterns(lines: string): BlockedPattern[] {
   const out: BlockedPattern[] = [];
@@ -131,14 +134,11 @@ export function compilePatterns(lines: string): BlockedPattern[] {
       if (!source || source.startsWith('#')) return;
       const where = `Blocked pattern on line ${i + 1}`;
       if (source.length > MAX_PATTERN_LENGTH) throw new SmsError('config_missing', `${where} is longer than ${MAX_PATTERN_LENGTH} characters`);
-      // (a+)+ and friends: a quantified group that itself ends in a quantifier can take exponential time.
-      if (/\((?:[^()\\]|\\.)*[+*}]\)(?:[+*]|\{\d)/.test(source)) {
-        throw new SmsError('config_missing', `${where} nests quantifiers (like (a+)+), which can take forever on some texts`);
-      }
       try {
-        out.push({ source, re: new RegExp(source, 'i') });
+        out.push({ source, re: compileUserPattern(source) });
       } catch (err) {
-        throw new SmsError('config_missing', `${where} is not a valid regular expression: ${(err as Error).message}`);
+        if (err instanceof PatternError) throw new SmsError('config_missing', `${where} ${err.message}`);
+        throw err;
       }
     });
   if (out.length > MAX_PATTERNS) throw new SmsError('config_missing', `At most ${MAX_PATTERNS} blocked patterns are allowed`);

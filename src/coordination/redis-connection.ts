@@ -11,9 +11,9 @@ import type { Logger } from '../util/logger';
 import { loadRedisLibraries, type RedisLibraries } from './redis-libraries';
 
 export interface RedisSettings {
-  /** redis://[user:password@]host:port[/db] or rediss://... */
+  /** redis://[user@]host:port[/db] or rediss://... (no password: that is a credential) */
   url: string;
-  /** Overrides a password in the URL (kept as a Node-RED credential). */
+  /** The password, kept as a Node-RED credential (a password inside the URL is refused). */
   password?: string;
   /** Prefix of every key (default 'agentless-sms:'). */
   keyPrefix: string;
@@ -36,9 +36,14 @@ export function redisOptions(s: Pick<RedisSettings, 'url' | 'password' | 'tls'>)
     throw new SmsError('config_missing', `The Redis URL is not valid: ${redactUrl(s.url)}`);
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new SmsError('config_missing', `The Redis URL must start with redis:// or rediss:// (${redactUrl(s.url)})`);
+  // The URL is a flow property: exported with the flow, shown in the editor, kept in flows.json in plain
+  // text. A password belongs in the Redis password credential instead.
+  if (u.password) {
+    throw new SmsError('config_missing', `The Redis URL contains a password (${redactUrl(s.url)}): remove it from the URL and enter it as the account's Redis password credential`);
+  }
   const o: RedisOptions = { host: u.hostname || '127.0.0.1', port: Number(u.port) || 6379 };
   if (u.username) o.username = decodeURIComponent(u.username);
-  const password = s.password || (u.password ? decodeURIComponent(u.password) : '');
+  const password = s.password || '';
   if (password) o.password = password;
   const db = Number(u.pathname.replace(/^\//, ''));
   if (Number.isInteger(db) && db > 0) o.db = db;

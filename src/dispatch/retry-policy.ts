@@ -35,6 +35,7 @@ export interface ClassifyOptions {
   retryAfterCapMs: number;
 }
 
+/** Answers that say the request was not processed (a 504 to a send arrives as ambiguous_send instead). */
 const RETRY_STATUSES = new Set([502, 503, 504]);
 
 /** Errors raised before a request is written: nothing reached the platform, so a resend is safe. */
@@ -49,13 +50,15 @@ export function classify(err: SmsError, opts: ClassifyOptions): RetryDecision {
     if (err.retryAfterMs !== undefined && err.retryAfterMs > opts.retryAfterCapMs) return 'fail';
     return 'rate_limited';
   }
+  if (err.sent === 'yes') return 'fail';
+  // Before the status check: a gateway's 504 after the request was sent is an answer that says nothing
+  // about whether the platform took the message.
+  if (err.code === 'ambiguous_send' || err.sent === 'maybe') return opts.resendAmbiguous ? 'retry' : 'ambiguous';
   if (err.httpStatus !== undefined) {
     if (RETRY_STATUSES.has(err.httpStatus)) return 'retry';
     // Any other answer from the platform (4xx, other 5xx) is final: resending would get the same.
     return 'fail';
   }
-  if (err.code === 'ambiguous_send' || err.sent === 'maybe') return opts.resendAmbiguous ? 'retry' : 'ambiguous';
-  if (err.sent === 'yes') return 'fail';
   if (err.retryable || PRE_SEND_TRANSIENT.has(err.code)) return 'retry';
   return 'fail';
 }

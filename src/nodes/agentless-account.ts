@@ -3,6 +3,7 @@
  * credentials, and the API request budget every sender and status poll of the tenant draws from.
  * Settings are parsed in src/providers/account-config.ts; the runtime is src/providers/account.ts.
  */
+import { sentLogFile } from '../status/sent-messages';
 import type { NodeAPI } from 'node-red';
 import type { AccountDef, AccountNode, AccountNodeCredentials } from './kit/types';
 import { AccountRuntime } from '../providers/account';
@@ -34,7 +35,7 @@ export = function (RED: NodeAPI) {
       this.error(coordination.error.message);
       this.status({ fill: 'red', shape: 'ring', text: `agentless-account.status.${coordination.error.code}` });
     }
-    this.runtime = new AccountRuntime(parsed.settings, parsed.credentials, coordination.budget, { clock: systemClock, logger, coordination });
+    this.runtime = new AccountRuntime(parsed.settings, parsed.credentials, coordination.budget, { clock: systemClock, logger, coordination, sentLogFile: sentLogFile(userDir, this.id) });
     if (parsed.settings.provider === 'sandbox') {
       this.runtime.sandboxUrl().then(
         (url) => this.log(RED._('agentless-account.log.sandbox', { url: `${url}/sandbox/phone` })),

@@ -10,8 +10,10 @@ import { parseSenderConfig } from '../send/sender-config';
 import { systemClock } from '../util/clock';
 import { complianceClockOverride, nodeLogger, onClose, packageSettings } from './kit/node-kit';
 import type { AccountNode, SenderDef, SenderNode } from './kit/types';
+import { registerPatternRoute } from './admin/pattern-route';
 
 export = function (RED: NodeAPI) {
+  registerPatternRoute(RED);
   function AgentlessSenderNode(this: SenderNode, config: SenderDef) {
     RED.nodes.createNode(this, config);
     const account = RED.nodes.getNode(config.account) as AccountNode | null;

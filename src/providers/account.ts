@@ -10,6 +10,9 @@ import type { AccountCredentials, AccountSettings, Provider, RequestBudget, Stat
 import { PollScheduler } from '../status/poll-scheduler';
 import type { OptOutList } from '../compliance/opt-out-store';
 import { LocalCoordination, type Coordination } from '../coordination/coordination';
+import { SentMessages } from '../status/sent-messages';
+import type { StatusUpdate } from '../webhook/normalize';
+import { NotificationHub } from '../notifications/hub';
 
 export class AccountRuntime {
   private handle: Promise<ProviderHandle> | null = null;
@@ -25,7 +28,7 @@ export class AccountRuntime {
     readonly settings: AccountSettings & SandboxSettings,
     private readonly credentials: AccountCredentials,
     readonly budget: RequestBudget,
-    private readonly deps: { clock: Clock; logger: Logger; coordination?: Coordination },
+    private readonly deps: { clock: Clock; logger: Logger; coordination?: Coordination; sentLogFile?: string | null },
   ) {
     this.ownsCoordination = !deps.coordination;
     this.coordination = deps.coordination ?? new LocalCoordination({ requestsPerMinute: 0 }, { clock: deps.clock, accountId: 'account' });
@@ -92,9 +95,72 @@ export class AccountRuntime {
     return this.optOuts;
   }
 
+  private sent: Promise<SentMessages> | null = null;
+
+  /**
+   * What this account sent (for replies' `inReplyTo` and the notification channel's own-message filter),
+   * kept next to the opt-out list in the user directory; memory only without one.
+   */
+  sentMessages(): Promise<SentMessages> {
+    if (!this.sent) {
+      const file = this.deps.sentLogFile ?? null;
+      this.sent = SentMessages.open(file, { clock: this.deps.clock }).catch((err: Error) => {
+        this.deps.logger.warn(`sent-message log unavailable, kept in memory only: ${err.message}`);
+        return SentMessages.open(null, { clock: this.deps.clock });
+      });
+    }
+    return this.sent;
+  }
+
+  /** Called for every send the platform accepted (never throws: a reply without inReplyTo is no loss). */
+  noteAccepted(r: { id: string; to: string; from?: string; conversationId?: string; metadata?: unknown; queueId?: string }): void {
+    if (this.closed || !r.id || !r.to) return;
+    const at = this.deps.clock.now();
+    void this.sentMessages()
+      .then((s) => s.record({ ...r, at }))
+      .catch((err: Error) => this.deps.logger.warn(`sent message ${r.id} not recorded: ${err.message}`));
+  }
+
+  /** A status pushed by a webhook or the notification channel: get-status waits on it settle at once. */
+  offerStatus(u: StatusUpdate): void {
+    if (!this.poller) return;
+    const final = u.status === 'delivered' || u.status === 'failed' || u.status === 'read';
+    this.poller.offer({
+      id: u.id,
+      conversationId: u.conversationId,
+      status: u.status,
+      providerStatus: u.providerStatus,
+      final,
+      ...(Array.isArray(u.receipts) ? { reasons: u.receipts } : {}),
+      ...(u.timestamp ? { timestamp: u.timestamp } : {}),
+    });
+  }
+
+  private hub: NotificationHub | null = null;
+
+  /** The account's one Genesys notification channel, shared by every receiver that follows it. */
+  notifications(): NotificationHub {
+    if (!this.hub) {
+      this.hub = new NotificationHub({
+        api: async () => {
+          const provider = await this.provider();
+          const api = provider.notifications?.();
+          if (!api) throw new SmsError('config_missing', `${provider.name} has no Genesys notification channel`);
+          return api;
+        },
+        clock: this.deps.clock,
+        logger: this.deps.logger,
+      });
+      if (this.closed) void this.hub.close();
+    }
+    return this.hub;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.poller?.close();
+    await this.hub?.close().catch(() => {});
+    await this.sent?.then((s) => s.close()).catch(() => {});
     // Closed but kept: a sender closing at the same time can still read the list (writes are refused).
     await this.optOuts?.then((s) => s.close()).catch(() => {});
     if (this.ownsCoordination) await this.coordination.close().catch(() => {});

@@ -118,6 +118,7 @@ export class AvaamoProvider implements Provider {
       details: avaamoDetails(res.data),
       code: badNumber ? 'invalid_number' : undefined,
       hints: { 401: 'check the access token', 404: "check the sender's channel UUID" },
+      method: res.method,
     });
   }
 

@@ -138,6 +138,7 @@ export class CcaiPlatformProvider implements Provider {
       details: pickErrorDetails(res.data),
       code: hit?.code,
       hints: { 404: 'check the tenant URL' },
+      method: res.method,
     });
   }
 

@@ -8,11 +8,23 @@
 import { SmsError } from '../util/errors';
 import { TokenCache } from '../auth/token-cache';
 import { HttpClient, HttpResponse, errorForStatus, pickErrorDetails, trimSlash } from './http-client';
-import { readBody } from './body';
+import { isRecord, readBody } from './body';
 import { DEFAULT_GENESYS_REGION } from './genesys-regions';
 import { isFinalStatus, normalizeGenesysStatus } from './genesys-status';
 import type { Clock } from '../util/clock';
-import type { AccountCredentials, AccountSettings, ConnectionCheck, OutboundMessage, Provider, ProviderCapabilities, ProviderDeps, ProviderName, SendResult, StatusResult } from './types';
+import type {
+  AccountCredentials,
+  AccountSettings,
+  ConnectionCheck,
+  NotificationsApi,
+  OutboundMessage,
+  Provider,
+  ProviderCapabilities,
+  ProviderDeps,
+  ProviderName,
+  SendResult,
+  StatusResult,
+} from './types';
 
 export const GENESYS_CAPABILITIES: ProviderCapabilities = {
   status: true,
@@ -78,7 +90,7 @@ export class GenesysCloudProvider implements Provider {
   }
 
   /** An authorized API call; logs in again once when the token is refused (401). */
-  protected async api(method: 'GET' | 'POST', path: string, data?: unknown): Promise<HttpResponse> {
+  protected async api(method: 'GET' | 'POST' | 'PUT', path: string, data?: unknown): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.tokens.get();
       const res = await this.http.request({
@@ -232,6 +244,50 @@ export class GenesysCloudProvider implements Provider {
     };
   }
 
+  /**
+   * The notification service (SDK NotificationsApi.postNotificationsChannels / putNotificationsChannelSubscriptions).
+   * Both calls draw from the account's request budget like every other API call.
+   */
+  notifications(): NotificationsApi {
+    return {
+      createChannel: async () => {
+        const res = await this.api('POST', '/api/v2/notifications/channels');
+        if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
+        const d = readBody(res.data);
+        const id = d.text('id');
+        const connectUri = d.text('connectUri');
+        if (id === undefined || connectUri === undefined) {
+          throw new SmsError('provider_rejected', 'Genesys Cloud: the channel answer has no id or connectUri', { provider: this.name });
+        }
+        const expires = d.string('expires');
+        return { id, connectUri, ...(expires !== undefined ? { expires } : {}) };
+      },
+      setSubscriptions: async (channelId, topics) => {
+        const res = await this.api(
+          'PUT',
+          `/api/v2/notifications/channels/${encodeURIComponent(channelId)}/subscriptions`,
+          topics.map((id) => ({ id })),
+        );
+        if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
+        return readBody(res.data)
+          .objects('entities')
+          .flatMap((t) => {
+            const id = t.string('id');
+            if (id === undefined) return [];
+            const state = t.string('state');
+            const rejectionReason = t.string('rejectionReason');
+            return [{ id, ...(state !== undefined ? { state } : {}), ...(rejectionReason !== undefined ? { rejectionReason } : {}) }];
+          });
+      },
+      readMessage: async (conversationId, messageId) => {
+        const res = await this.api('GET', `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}`);
+        if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
+        if (!isRecord(res.data)) throw new SmsError('provider_rejected', 'Genesys Cloud: the message answer is not an object', { provider: this.name });
+        return res.data;
+      },
+    };
+  }
+
   async testConnection(): Promise<ConnectionCheck> {
     this.tokens.clear();
     try {
@@ -248,7 +304,13 @@ export class GenesysCloudProvider implements Provider {
     const gcode = body.string('code') ?? '';
     const gmsg = body.string('message') ?? `HTTP ${res.status}`;
     const active = res.status === 400 && /active conversation|conversation.*(active|exists)|already.*conversation/i.test(gmsg + ' ' + gcode);
-    return errorForStatus(res.status, { provider: this.name, text: `Genesys Cloud: ${gmsg}`, details: pickErrorDetails(res.data), code: active ? 'conversation_active' : undefined });
+    return errorForStatus(res.status, {
+      provider: this.name,
+      text: `Genesys Cloud: ${gmsg}`,
+      details: pickErrorDetails(res.data),
+      code: active ? 'conversation_active' : undefined,
+      method: res.method,
+    });
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,8 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   status: number;
+  /** The request's method: whether an answer can come after the platform acted on it depends on it. */
+  method?: HttpRequest['method'];
   headers: Record<string, string>;
   data: unknown;
 }
@@ -91,7 +93,7 @@ export class HttpClient {
       });
     }
     if (!req.skipBudget) this.opts.budget.onResponse?.();
-    return { status: res.status, headers, data: res.data };
+    return { status: res.status, method: req.method, headers, data: res.data };
   }
 
   private transportError(err: unknown): SmsError {
@@ -149,11 +151,16 @@ export interface StatusErrorParts {
   code?: ErrorCode;
   /** What to check, added to the text of a 401 or 404 (the credential or the id that is wrong on this platform). */
   hints?: { 401?: string; 404?: string };
+  /** The request's method (HttpResponse.method): a 504 to a POST may come after the platform acted on it. */
+  method?: HttpRequest['method'];
 }
 
 /**
  * The one HTTP status -> code ladder of every adapter. Only 502/503/504 are retryable: the platform
  * said it could not take the request at all; another 5xx may have done part of the work.
+ * A 504 to a POST is the exception: a gateway stopped waiting, and the platform may have taken the
+ * message after all. With no idempotency key (Genesys has none) a resend could text twice, so it is
+ * `ambiguous_send` (sent: maybe), resent only when the sender allows ambiguous resends.
  */
 export function errorForStatus(status: number, parts: StatusErrorParts): SmsError {
   const opts = { httpStatus: status, provider: parts.provider, details: parts.details };
@@ -163,6 +170,9 @@ export function errorForStatus(status: number, parts: StatusErrorParts): SmsErro
   if (status === 403) return new SmsError('forbidden', parts.text, opts);
   if (status === 404) return new SmsError('not_found', hinted(parts.hints?.[404]), opts);
   if (status === 413) return new SmsError('payload_too_large', parts.text, opts);
+  if (status === 504 && parts.method === 'POST') {
+    return new SmsError('ambiguous_send', `${parts.text} (gateway timeout after the request was sent: it may have been processed, so it is not resent)`, { ...opts, sent: 'maybe' });
+  }
   if (status === 502 || status === 503 || status === 504) return new SmsError('provider_unavailable', parts.text, { ...opts, retryable: true });
   if (status >= 500) return new SmsError('provider_unavailable', parts.text, opts);
   return new SmsError('provider_rejected', parts.text, opts);

@@ -93,6 +93,21 @@ export interface Provider {
   getStatus(id: string, conversationId?: string): Promise<StatusResult>;
   testConnection(): Promise<ConnectionCheck>;
   close(): Promise<void>;
+  /** Genesys Cloud: the notification channel API (create a channel, set its topics). */
+  notifications?(): NotificationsApi;
+}
+
+/** The Genesys notification service (SDK NotificationsApi: Channel `{connectUri, id, expires}`, ChannelTopic `{id, state?, rejectionReason?}`). */
+export interface NotificationsApi {
+  /** POST /api/v2/notifications/channels */
+  createChannel(): Promise<{ id: string; connectUri: string; expires?: string }>;
+  /** PUT /api/v2/notifications/channels/{id}/subscriptions: replaces the channel's topics; answers what was taken. */
+  setSubscriptions(channelId: string, topics: string[]): Promise<{ id: string; state?: string; rejectionReason?: string }[]>;
+  /**
+   * GET /api/v2/conversations/messages/{conversationId}/messages/{messageId}: the MessageData of one
+   * message (the topic events list a reply's id, not its text).
+   */
+  readMessage(conversationId: string, messageId: string): Promise<Record<string, unknown>>;
 }
 
 export interface AccountSettings {

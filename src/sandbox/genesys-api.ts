@@ -101,7 +101,7 @@ function details(ctx: RouteContext, messageId: string): void {
     conversationId: m.conversationId,
     fromAddress: m.fromAddress,
     toAddress: m.toAddress,
-    direction: 'outbound',
+    direction: m.direction ?? 'outbound',
     messengerType: 'sms',
     textBody: m.textBody,
     status: m.status,
@@ -122,6 +122,8 @@ export interface QueueConversation {
   /** The customer's communication: the `peer` of the customer participant, where texts are sent. */
   communicationId: string;
   messageIds: string[];
+  /** Replies the customer sent on this conversation (sandbox `reply` control). */
+  replyIds?: string[];
 }
 
 /** The address a sandbox queue sends from (its SMS number). */

@@ -7,7 +7,10 @@
  *   GET  /sandbox/phone            the "sandbox phone": an HTML page of what it received
  *   GET  /sandbox/messages         the same as JSON
  *   GET  /sandbox/requests         every API request it answered (method, path, status, time)
- *   POST /sandbox/control          change behaviour at run time (rate, faults, timings, webhook)
+ *   POST /sandbox/control          change behaviour at run time (rate, faults, timings, webhook; `reply`
+ *                                  {from, text, to?}: the recipient texts back; `notifications`: drop
+ *                                  sockets, send socket_closing, expire channels, see genesys-notifications.ts)
+ *   ws   /channels/{id}            the notification channel websocket (connectUri of POST /api/v2/notifications/channels)
  *   POST /sandbox/reset            forget messages, requests and faults
  */
 import http, { IncomingMessage, ServerResponse } from 'http';
@@ -21,6 +24,7 @@ import { ccaiRoutes, CcaiTenant, defaultCcaiTenant } from './ccai-api';
 import { avaamoRoutes } from './avaamo-api';
 import { postEvent, WebhookTarget } from './webhook-sender';
 import { RULES_TEXT } from './rules';
+import { SandboxNotifications } from './genesys-notifications';
 
 export interface Fault {
   /** HTTP status to answer, or 0 to reset the connection without an answer. */
@@ -31,7 +35,11 @@ export interface Fault {
   path?: string;
   /** Delay the answer (milliseconds); with `status: 0` the socket is destroyed after the delay. */
   delayMs?: number;
-  /** For a delayed reset: process the request (the message is accepted) before dropping the answer. */
+  /**
+   * Process the request (the message is accepted and recorded) before failing the answer: with
+   * `status: 0` the connection is reset, otherwise the fault's status is answered (e.g. 504: a gateway
+   * that gave up waiting after the platform took the message).
+   */
   process?: boolean;
   /**
    * Time-based instead of count-based: answer every matching request with this fault for `forMs`
@@ -98,6 +106,8 @@ export class SandboxServer {
   ccaiChatSeq = 0;
   /** Genesys queue-based conversations by id. */
   readonly queueConversations = new Map<string, QueueConversation>();
+  /** Genesys notification channels, subscriptions and their websockets. */
+  readonly notifications: SandboxNotifications;
   readonly requests: RequestRecord[] = [];
   readonly tokens = new Map<string, number>();
   readonly webhookResults: (number | string)[] = [];
@@ -126,8 +136,42 @@ export class SandboxServer {
     this.state.onStatus((m) => {
       if (this.options.webhook) postEvent(this.options.webhook, m, (r) => this.webhookResults.push(r));
     });
+    const urlOf = () => this.url;
+    this.notifications = new SandboxNotifications({
+      get url() {
+        return urlOf();
+      },
+      queueConversationOf: (id) => this.queueConversationOf(id),
+      message: (id) => this.state.get(id),
+    });
+    // After the conversation has recorded the message id (the first status is emitted while it is added).
+    this.state.onStatus((m) => {
+      if (m.request.mode === 'queue') setImmediate(() => this.notifications.onStatus(m));
+    });
     // One sandbox serves every platform, each on its own paths.
-    this.routes = [...genesysRoutes(), ...ccaiRoutes(), ...avaamoRoutes()];
+    this.routes = [...genesysRoutes(), ...ccaiRoutes(), ...avaamoRoutes(), ...this.notifications.routes()];
+  }
+
+  private queueConversationOf(messageId: string): QueueConversation | undefined {
+    for (const c of this.queueConversations.values()) if (c.messageIds.includes(messageId) || c.replyIds?.includes(messageId)) return c;
+    return undefined;
+  }
+
+  /**
+   * The recipient `from` texts back (sandbox control `reply`): posted to the webhook as `message.inbound`
+   * and, when it answers a queue conversation, published on its queue topic (listed as `received`).
+   */
+  reply(from: string, text: string, to?: string): { id: string; conversationId: string } {
+    const conv = [...this.queueConversations.values()].reverse().find((c) => c.toAddress === from && (!to || c.fromAddress === to));
+    const last = [...this.state.messages].reverse().find((m) => m.toAddress === from && m.direction !== 'inbound' && (!to || m.fromAddress === to));
+    const ourNumber = to ?? conv?.fromAddress ?? last?.fromAddress ?? '+12025550100';
+    const m = this.state.addInbound(from, ourNumber, text, conv?.id ?? last?.conversationId);
+    if (this.options.webhook) postEvent(this.options.webhook, m, (r) => this.webhookResults.push(r));
+    if (conv) {
+      (conv.replyIds ??= []).push(m.id);
+      this.notifications.publishConversation(conv);
+    }
+    return { id: m.id, conversationId: m.conversationId };
   }
 
   /** Add the routes of another simulated platform. */
@@ -145,6 +189,7 @@ export class SandboxServer {
       this.server!.once('error', reject);
       this.server!.listen(port, host, () => resolve());
     });
+    this.server.on('upgrade', (req, socket, head) => this.notifications.upgrade(req, socket, head));
     const addr = this.server.address() as AddressInfo;
     this.url = `http://${host}:${addr.port}`;
     return this.url;
@@ -152,6 +197,7 @@ export class SandboxServer {
 
   async stop(): Promise<void> {
     this.state.clear();
+    this.notifications.close();
     const s = this.server;
     this.server = null;
     if (!s) return;
@@ -167,6 +213,7 @@ export class SandboxServer {
     this.webhookResults.length = 0;
     this.peakInFlight = this.inFlight;
     this.queueConversations.clear();
+    this.notifications.reset();
     this.ccai = defaultCcaiTenant();
     this.ccaiChatSeq = 0;
   }
@@ -188,6 +235,11 @@ export class SandboxServer {
     }
     if (body.clearFaults) this.faults = [];
     if (body.revokeTokens) this.tokens.clear();
+    if (body.notifications && typeof body.notifications === 'object') this.notifications.control(body.notifications as Record<string, unknown>);
+    if (body.reply && typeof body.reply === 'object') {
+      const r = body.reply as Record<string, unknown>;
+      if (typeof r.from === 'string' && typeof r.text === 'string') this.reply(r.from, r.text, typeof r.to === 'string' ? r.to : undefined);
+    }
     if (body.ccai && typeof body.ccai === 'object') {
       const c = body.ccai as Record<string, unknown>;
       if (typeof c.smsEnabled === 'boolean') this.ccai.smsEnabled = c.smsEnabled;
@@ -282,6 +334,9 @@ export class SandboxServer {
             req.socket.destroy();
             return;
           }
+          // A gateway that times out after the platform took the request (a 504 that still sent the SMS).
+          // Its own answer is dropped: the request log shows what the client got.
+          if (fault.process) await route.handle({ ...ctx, reply: () => {} });
           const headers: Record<string, string> = {};
           if (fault.retryAfter !== undefined) headers['Retry-After'] = String(fault.retryAfter);
           const code = fault.status === 429 ? 'too.many.requests.retry.after' : fault.status >= 500 ? 'service.unavailable' : 'bad.request';
@@ -322,6 +377,11 @@ export class SandboxServer {
       return sendJson(res, 200, { requests: this.requests });
     }
     if (method === 'POST' && (p === '/sandbox/control' || p === '/sandbox/reset')) {
+      // These change what the sandbox does (and where it posts receipts): only a local client may ask.
+      // A browser page on another site can post text/plain without a preflight, and DNS rebinding
+      // brings a foreign Host name to a loopback port; both are refused.
+      const refusal = controlRefusal(req);
+      if (refusal) return sendJson(res, refusal.status, { message: refusal.message });
       const raw = await readBody(req);
       let body: Record<string, unknown> = {};
       try {
@@ -335,6 +395,35 @@ export class SandboxServer {
     }
     sendJson(res, 404, { message: 'unknown sandbox route' });
   }
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function loopbackHost(host: string): boolean {
+  const name = host.trim().toLowerCase().replace(/:\d+$/, '');
+  return LOOPBACK_HOSTS.has(name) || /^127(\.\d{1,3}){3}$/.test(name);
+}
+
+/** Why a control request is refused, or null: it must be JSON, addressed to loopback, from a loopback page (if any). */
+export function controlRefusal(req: IncomingMessage): { status: number; message: string } | null {
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]
+    .trim()
+    .toLowerCase();
+  if (type !== 'application/json') return { status: 415, message: 'control requests must be application/json' };
+  if (!loopbackHost(String(req.headers.host ?? ''))) return { status: 403, message: 'control requests must be addressed to a loopback host' };
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let host = '';
+    try {
+      const u = new URL(String(origin));
+      host = u.protocol === 'http:' || u.protocol === 'https:' ? u.host : '';
+    } catch {
+      /* "null" or garbage: not a loopback page */
+    }
+    if (!host || !loopbackHost(host)) return { status: 403, message: 'control requests from other sites are refused' };
+  }
+  return null;
 }
 
 let pageCache: string | null = null;

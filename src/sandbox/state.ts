@@ -22,6 +22,8 @@ export interface SandboxMessage {
   platformId?: string;
   /** Everything the platform was sent, as received (the sandbox phone shows it). */
   request: Record<string, unknown>;
+  /** `inbound` for a reply the simulated recipient sent (status `received`); absent for our messages. */
+  direction?: 'inbound';
 }
 
 export interface ProgressionTimes {
@@ -69,6 +71,33 @@ export class SandboxState {
     }
     this.emit(m);
     this.schedule(m);
+    return m;
+  }
+
+  /** A reply from the recipient: kept (so it can be read by id) but not progressed and not reported as a status. */
+  addInbound(fromAddress: string, toAddress: string, textBody: string, conversationId?: string): SandboxMessage {
+    const now = new Date().toISOString();
+    const m: SandboxMessage = {
+      id: randomUUID(),
+      conversationId: conversationId ?? randomUUID(),
+      platform: 'genesys-cloud',
+      fromAddress,
+      toAddress,
+      textBody,
+      status: 'received',
+      fate: 'deliver',
+      receivedAt: now,
+      timestamp: now,
+      history: [{ status: 'received', at: now }],
+      request: {},
+      direction: 'inbound',
+    };
+    this.messages.push(m);
+    this.byId.set(m.id, m);
+    if (this.messages.length > this.maxMessages) {
+      const old = this.messages.shift();
+      if (old) this.byId.delete(old.id);
+    }
     return m;
   }
 

@@ -37,9 +37,24 @@ export function statusEvent(m: SandboxMessage): { id: string; body: string } {
   return { id, body };
 }
 
+/** A reply from the recipient, as the sandbox reports it: `{type: "message.inbound", id, data: {id, from, to, text, conversationId, timestamp}}`. */
+export function inboundEvent(m: SandboxMessage): { id: string; body: string } {
+  const id = 'evt_' + randomUUID();
+  const body = JSON.stringify({
+    type: 'message.inbound',
+    id,
+    data: { id: m.id, conversationId: m.conversationId, from: m.fromAddress, to: m.toAddress, text: m.textBody ?? '', timestamp: m.timestamp },
+  });
+  return { id, body };
+}
+
 /** Fire and forget with a short timeout: a slow receiver must not slow the sandbox. */
 export function postEvent(target: WebhookTarget, m: SandboxMessage, onResult?: (status: number | string) => void): void {
-  const { id, body } = statusEvent(m);
+  postSigned(target, m.direction === 'inbound' ? inboundEvent(m) : statusEvent(m), onResult);
+}
+
+function postSigned(target: WebhookTarget, event: { id: string; body: string }, onResult?: (status: number | string) => void): void {
+  const { id, body } = event;
   const ts = Math.floor(Date.now() / 1000);
   const url = new URL(target.url);
   const lib = url.protocol === 'https:' ? https : http;

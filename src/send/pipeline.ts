@@ -9,6 +9,7 @@ import { prepareSend } from './prepare';
 import { applyCompliance, parseOptCommand, runOptCommand } from './compliance';
 import { routeFailure, routeSendOutcome, type SendRouted } from './route';
 import { snapshotMsg } from './snapshot';
+import { acceptedRecord } from '../status/sent-messages';
 import { statusView, type StatusView } from './status';
 import type { SenderRuntime } from './sender';
 import type { SendJob, SendOutcome } from '../dispatch/dispatcher';
@@ -72,7 +73,7 @@ export class SendPipeline {
       const command = parseOptCommand(msg.sms, to);
       if (command) {
         const r = await runOptCommand(command, sender);
-        msg.sms = { to: r.to, command: command.action, optedOut: r.optedOut, changed: r.changed, status: r.optedOut ? 'opted-out' : 'opted-in' };
+        msg.sms = { to: r.to, command: command.action, optedOut: r.optedOut, changed: r.changed, status: r.optedOut ? 'opted-out' : 'opted-in', provider: this.provider() };
         delete msg.error;
         send([msg, null]);
         return done();
@@ -123,6 +124,9 @@ export class SendPipeline {
     // A message queued before a restart has no live msg any more: it leaves with its stored copy.
     const p = this.pending.get(job.id) ?? { msg: job.msg as FlowMsg, send: this.deps.sendRestored, done: () => {} };
     this.pending.delete(job.id);
+    // Remembered for replies (msg.sms.inReplyTo) and the notification channel's own-message filter.
+    const sender = this.deps.sender;
+    if (outcome.ok && sender?.kind === 'ready') sender.account.noteAccepted(acceptedRecord(job, outcome.result));
     this.finish(p, routeSendOutcome(job.msg.sms as Record<string, unknown> | undefined, outcome));
   }
 
@@ -133,7 +137,8 @@ export class SendPipeline {
   }
 
   private finish(p: Pending, r: SendRouted): void {
-    p.msg.sms = r.sms;
+    // Every output names the platform, also for a message refused before any request.
+    p.msg.sms = { ...r.sms, provider: this.provider() };
     if (r.error) p.msg.error = r.error;
     else delete p.msg.error;
     this.last = r.error ? { ok: false, code: r.error.code } : { ok: true };
@@ -145,6 +150,12 @@ export class SendPipeline {
   }
 
   private smsOf(msg: FlowMsg): Record<string, unknown> | undefined {
-    return msg.sms as Record<string, unknown> | undefined;
+    const sms = msg.sms;
+    return sms && typeof sms === 'object' && !Array.isArray(sms) ? (sms as Record<string, unknown>) : undefined;
+  }
+
+  private provider(): string {
+    const sender = this.deps.sender;
+    return (sender?.kind === 'ready' ? sender.account.settings.provider : sender?.provider) ?? 'unknown';
   }
 }

@@ -9,7 +9,7 @@ import { normalizeSender, validateDefaultCountry } from '../phone/number';
 import { capabilitiesOf } from '../providers/factory';
 import { Dispatcher } from '../dispatch/dispatcher';
 import type { AccountRuntime } from '../providers/account';
-import type { ProviderCapabilities } from '../providers/types';
+import type { ProviderCapabilities, ProviderName } from '../providers/types';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
 import type { SenderProfile } from './prepare';
@@ -153,6 +153,8 @@ export class ReadySender {
 export interface MisconfiguredSender {
   readonly kind: 'config-error';
   readonly error: SmsError;
+  /** The account's platform, when there is an account: named on every message it answers. */
+  readonly provider?: ProviderName;
   readonly settings: SenderSettings;
   close(): Promise<void>;
 }
@@ -175,6 +177,6 @@ export function createSender(account: AccountRuntime | null, settings: SenderSet
     return new ReadySender(account, settings, deps);
   } catch (err) {
     const error = err instanceof SmsError ? err : new SmsError('config_missing', String(err));
-    return { kind: 'config-error', error, settings, close: async () => {} };
+    return { kind: 'config-error', error, settings, provider: account?.settings.provider, close: async () => {} };
   }
 }

@@ -93,6 +93,8 @@ export class PollScheduler {
   private heap: Entry[] = [];
   private ready: Wait[] = [];
   private readonly live = new Set<Wait>();
+  /** Live waits by message id, so a pushed status (webhook, notification channel) can settle them. */
+  private readonly byId = new Map<string, Set<Wait>>();
   private inFlight = 0;
   private seq = 0;
   private timer: TimerHandle | null = null;
@@ -127,6 +129,9 @@ export class PollScheduler {
       return { promise, cancel: () => {} };
     }
     this.live.add(w);
+    let same = this.byId.get(req.id);
+    if (!same) this.byId.set(req.id, (same = new Set()));
+    same.add(w);
     this.push(w);
     this.arm();
     return {
@@ -139,6 +144,27 @@ export class PollScheduler {
     };
   }
 
+  /**
+   * A status that arrived by push for `status.id`: a final one settles every wait on that message now
+   * (a poll in flight is then ignored); an earlier one is remembered as the last status seen. Polling
+   * stays the fallback for messages no push reports. Returns how many waits it settled.
+   */
+  offer(status: StatusResult): number {
+    const same = this.byId.get(status.id);
+    if (!same) return 0;
+    let settled = 0;
+    for (const w of [...same]) {
+      if (status.final) {
+        this.settle(w, { kind: 'final', status, polls: w.polls });
+        settled++;
+      } else {
+        w.last = status;
+      }
+    }
+    if (settled) this.arm();
+    return settled;
+  }
+
   stats(): PollSchedulerStats {
     return { waiting: this.live.size, inFlight: this.inFlight, timersArmed: this.timer ? 1 : 0 };
   }
@@ -147,6 +173,7 @@ export class PollScheduler {
   close(): void {
     this.closed = true;
     for (const w of [...this.live]) this.settle(w, { kind: 'closed', last: w.last, polls: w.polls });
+    this.byId.clear();
     this.heap = [];
     this.ready = [];
     this.timer?.cancel();
@@ -171,6 +198,9 @@ export class PollScheduler {
     w.state = 'settled';
     w.version++;
     this.live.delete(w);
+    const same = this.byId.get(w.req.id);
+    same?.delete(w);
+    if (same && !same.size) this.byId.delete(w.req.id);
     w.resolve(outcome);
   }
 

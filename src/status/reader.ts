@@ -95,7 +95,8 @@ export class StatusReader {
   }
 
   private emit(msg: FlowMsg, send: Emit, done: (err?: Error) => void, r: Routed): void {
-    msg.sms = r.sms;
+    // Every output names the platform, also when no status was read (a bad id, no status API, no account).
+    msg.sms = { ...r.sms, provider: this.deps.account?.settings.provider ?? 'unknown' };
     if (r.error) msg.error = r.error;
     else delete msg.error;
     const out: (FlowMsg | null)[] = [null, null, null];

@@ -56,7 +56,7 @@ export function routeStatus(sms: Record<string, unknown>, s: StatusResult, provi
 
 /** A read that failed: the delivery status stays what it was; the error says why it is unknown. */
 export function routeError(sms: Record<string, unknown>, err: SmsError, last?: StatusResult, provider?: string): Routed {
-  const base = last && provider ? mergeStatus(sms, last, provider) : { ...sms };
+  const base = last && provider ? mergeStatus(sms, last, provider) : { ...sms, ...(provider ? { provider } : {}) };
   return { output: OUTPUT.failed, sms: base, error: err.toMsgError() };
 }
 
@@ -68,7 +68,7 @@ export function routeOutcome(sms: Record<string, unknown>, o: WaitOutcome, provi
     case 'error':
       return withPolls(routeError(sms, o.error, o.last, provider), o.polls);
     case 'timeout': {
-      const base = o.last ? mergeStatus(sms, o.last, provider) : { ...sms };
+      const base = o.last ? mergeStatus(sms, o.last, provider) : { ...sms, provider };
       // Pending is not an error, but a wait that never got a read through says why.
       return withPolls({ output: OUTPUT.pending, sms: base, ...(o.error ? { error: o.error.toMsgError() } : {}) }, o.polls);
     }

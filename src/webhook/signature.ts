@@ -20,7 +20,7 @@ export interface AuthConfig {
   toleranceSec?: number;
 }
 
-export type AuthFailure = 'secret_missing' | 'header_missing' | 'bad_timestamp' | 'timestamp_out_of_tolerance' | 'bad_signature';
+export type AuthFailure = 'secret_missing' | 'header_missing' | 'weak_secret' | 'bad_timestamp' | 'timestamp_out_of_tolerance' | 'bad_signature';
 
 export type AuthResult = { ok: true } | { ok: false; reason: AuthFailure };
 
@@ -35,6 +35,17 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 
 function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Shortest Standard Webhooks key accepted, in decoded bytes. `whsec_` alone decodes to an empty key,
+ * which anyone can sign with; the specification's keys are 24 to 64 bytes.
+ */
+export const MIN_STANDARD_WEBHOOKS_KEY_BYTES = 16;
+
+/** Whether a Standard Webhooks secret decodes to a usable key (at least 16 bytes). */
+export function standardWebhooksKeyOk(secret: string | undefined): boolean {
+  return !!secret && standardWebhooksKey(secret).length >= MIN_STANDARD_WEBHOOKS_KEY_BYTES;
 }
 
 /** The Standard Webhooks key: the base64 after an optional `whsec_` prefix. */
@@ -57,6 +68,7 @@ export function verifyRequest(cfg: AuthConfig, headers: IncomingHttpHeaders, raw
   if (!cfg.secret) return { ok: false, reason: 'secret_missing' };
   switch (cfg.mode) {
     case 'standard-webhooks':
+      if (!standardWebhooksKeyOk(cfg.secret)) return { ok: false, reason: 'weak_secret' };
       return verifyStandardWebhooks(cfg.secret, headers, raw, nowMs, cfg.toleranceSec ?? DEFAULT_TOLERANCE_SEC);
     case 'hmac-sha256':
       return verifyHmacHex(cfg.secret, header(headers, cfg.headerName || DEFAULT_HMAC_HEADER), raw);

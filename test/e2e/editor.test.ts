@@ -315,7 +315,7 @@ describe('editor (real browser)', function () {
     assert.equal(labels.send, 'send sms via Main number');
     assert.equal(labels.status, 'get status (Sandbox)');
     assert.equal(labels.hook, 'POST /sms/status');
-    assert.equal(labels.ports.length, 2 + 3 + 4);
+    assert.equal(labels.ports.length, 2 + 3 + 5);
     for (const l of labels.ports) assert.ok(typeof l === 'string' && l.length > 3 && !l.includes('agentless-'), `port label ${l}`);
 
     await deploy(page);

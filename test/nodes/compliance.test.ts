@@ -32,7 +32,7 @@ describe('compliance gates through send-sms', function () {
   function flow(sender: Record<string, unknown> = {}): Msg[] {
     return [
       ...sendFlow(account(), sender),
-      { id: 'rx', z: 'tab', type: 'agentless-webhook-receiver', name: '', path: '/sms/in', auth: 'standard-webhooks', account: 'acct', wires: [[], [], ['rxOther'], []] },
+      { id: 'rx', z: 'tab', type: 'agentless-webhook-receiver', name: '', path: '/sms/in', auth: 'standard-webhooks', account: 'acct', wires: [[], [], [], [], ['rxOther']] },
       { id: 'rxOther', z: 'tab', type: 'helper' },
     ];
   }
@@ -76,7 +76,7 @@ describe('compliance gates through send-sms', function () {
     const { send, ok, fail } = await load();
     send.receive({ to: '(202) 555-0123', sms: { optOut: true, to: TO } });
     const [cmd] = await ok.wait(1);
-    cmd.sms.should.eql({ to: TO, command: 'opt-out', optedOut: true, changed: true, status: 'opted-out' });
+    cmd.sms.should.eql({ to: TO, command: 'opt-out', optedOut: true, changed: true, status: 'opted-out', provider: 'genesys-cloud' });
     send.receive({ to: TO, payload: 'hi' });
     (await fail.wait(1))[0].error.code.should.equal('opted_out');
     send.receive({ to: TO, sms: { optIn: true } });

@@ -142,10 +142,11 @@ describe('one send-sms flow on every platform', function () {
     const post = (body: unknown) => helper.request().post('/agentless-sms/accounts/test').send(body).expect(200);
 
     it('checks Genesys credentials with a token request and says what is wrong', async function () {
-      await loadSendFlow(sendFlow({ provider: 'sandbox' }));
-      const good = await post({ provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url, credentials: GENESYS });
+      // The loopback URLs are not a platform host: full answers only for the deployed account's own URLs.
+      await loadSendFlow(sendFlow({ provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url }), { acct: GENESYS });
+      const good = await post({ id: 'acct', provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url, credentials: GENESYS });
       good.body.should.containDeep({ ok: true });
-      const bad = await post({ provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url, credentials: { clientId: 'client-1', clientSecret: 'wrong-secret' } });
+      const bad = await post({ id: 'acct', provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url, credentials: { clientId: 'client-1', clientSecret: 'wrong-secret' } });
       bad.body.ok.should.be.false();
       bad.body.message.should.match(/login failed/);
       JSON.stringify(bad.body).should.not.containEql('wrong-secret');

@@ -81,7 +81,7 @@ describe('sandbox delivery receipts to a webhook receiver node', function () {
 
   /** Short status progression, so receipts follow within tens of milliseconds. */
   async function quick(acct: AccountRuntime) {
-    const res = await fetch(`${await acct.sandboxUrl()}/sandbox/control`, { method: 'POST', body: JSON.stringify({ queuedToSentMs: 20, sentToFinalMs: 20 }) });
+    const res = await fetch(`${await acct.sandboxUrl()}/sandbox/control`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ queuedToSentMs: 20, sentToFinalMs: 20 }) });
     res.status.should.equal(200);
   }
 

@@ -3,7 +3,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { OptOutStore, optOutFile, parseOptOutCsv, toOptOutCsv } from '../../src/compliance/opt-out-store';
-import { inboundOptOutHandler } from '../../src/compliance/inbound';
+import { inboundChangeTime, inboundOptOutHandler, MAX_EVENT_CLOCK_SKEW_MS } from '../../src/compliance/inbound';
 import { ManualClock } from '../../src/util/clock';
 
 describe('compliance: opt-out store', () => {
@@ -75,16 +75,28 @@ describe('compliance: opt-out store', () => {
         { from: '+12025550124', text: 'hello', provider: 'sandbox' },
         { from: '12345', text: 'STOP', provider: 'sandbox' },
       ],
-      clock.now(),
+      // Received a moment after the events' own times (the clamp never moves a time later than receipt).
+      Date.parse('2024-01-01T00:00:02Z'),
     );
     assert.deepStrictEqual(r[0], { keyword: 'STOP', optedOut: true });
     assert.strictEqual(r[1], null);
     assert.strictEqual(r[2]?.keyword, 'STOP');
     assert.ok(r[2]?.optOutError);
     assert.strictEqual(s.isOptedOut('+12025550123'), true);
-    await handle([{ from: '+1 202 555 0123', text: 'start', provider: 'sandbox', timestamp: '2024-01-01T00:01:00Z' }], clock.now());
+    await handle([{ from: '+1 202 555 0123', text: 'start', provider: 'sandbox', timestamp: '2024-01-01T00:01:00Z' }], Date.parse('2024-01-01T00:01:02Z'));
     assert.strictEqual(s.isOptedOut('+12025550123'), false);
     // Without an account the keyword is still reported, nothing is recorded.
     assert.deepStrictEqual(await inboundOptOutHandler(null)([{ from: '+12025550123', text: 'STOP', provider: 'x' }], 0), [{ keyword: 'STOP' }]);
+  });
+});
+
+describe('compliance: inbound change times', () => {
+  it('clamps future event times: an opt-in to its receipt, an opt-out to receipt + 60 s', () => {
+    const received = Date.parse('2026-01-01T00:00:00Z');
+    assert.strictEqual(inboundChangeTime('+275760-09-13T00:00:00.000Z', received, false), received);
+    assert.strictEqual(inboundChangeTime('+275760-09-13T00:00:00.000Z', received, true), received + MAX_EVENT_CLOCK_SKEW_MS);
+    assert.strictEqual(inboundChangeTime('2025-12-31T23:59:00Z', received, false), received - 60_000);
+    assert.strictEqual(inboundChangeTime('not a date', received, true), received);
+    assert.strictEqual(inboundChangeTime(undefined, received, true), received);
   });
 });

@@ -22,6 +22,13 @@ describe('dispatch: retry policy', () => {
     should(classify(new SmsError('invalid_number', 'bad'), opts)).equal('fail');
   });
 
+  it('a 504 after the request was sent is ambiguous, not retried; 502/503 stay retryable', () => {
+    const e = new SmsError('ambiguous_send', 'gateway timeout', { httpStatus: 504, sent: 'maybe' });
+    should(classify(e, opts)).equal('ambiguous');
+    should(classify(e, { ...opts, resendAmbiguous: true })).equal('retry');
+    for (const s of [502, 503]) should(classify(httpError(s), opts)).equal('retry');
+  });
+
   it('an ambiguous send is not resent unless resend is on', () => {
     const e = new SmsError('timeout', 'socket timeout', { sent: 'maybe' });
     should(classify(e, opts)).equal('ambiguous');

@@ -81,7 +81,7 @@ describe('CCAI Platform adapter', function () {
       [500, 'provider_unavailable', false],
       [502, 'provider_unavailable', true],
       [503, 'provider_unavailable', true],
-      [504, 'provider_unavailable', true],
+      [504, 'ambiguous_send', false],
       [401, 'auth_failed', false],
       [403, 'forbidden', false],
       [404, 'not_found', false],

@@ -18,6 +18,9 @@ describe('provider HTTP layer: one status ladder, one body reader', function () 
     code(500).code.should.equal('provider_unavailable');
     code(409).code.should.equal('provider_rejected');
     errorForStatus(400, { ...parts, code: 'invalid_number' }).code.should.equal('invalid_number');
+    // A 504 to a POST: the platform may have taken it (a status read or a token request is retried as before).
+    errorForStatus(504, { ...parts, method: 'POST' }).should.containDeep({ code: 'ambiguous_send', retryable: false, sent: 'maybe', httpStatus: 504 });
+    errorForStatus(504, { ...parts, method: 'GET' }).should.containDeep({ code: 'provider_unavailable', retryable: true, sent: 'no' });
     trimSlash('https://x.example//').should.equal('https://x.example');
   });
 

@@ -102,7 +102,7 @@ describe('webhook payload normalization', () => {
     };
     for (const body of [
       { topicName: 'v2.users.u1.conversations.messages', eventBody },
-      { id: 'eb-1', 'detail-type': 'v2.conversations.messages', detail: { topicName: 'v2.conversations.messages', eventBody } },
+      { id: 'eb-1', 'detail-type': 'v2.routing.queues.q1.conversations.messages', detail: { topicName: 'v2.routing.queues.q1.conversations.messages', eventBody } },
       eventBody,
     ]) {
       const r = normalizeEvent(body);
@@ -116,6 +116,8 @@ describe('webhook payload normalization', () => {
       );
     }
     assert.strictEqual((normalizeEvent({ id: 'eb-1', detail: { eventBody } }) as { eventId?: string }).eventId, 'eb-1');
+    // No topic of that name exists (notificationMappings.json of the platform SDK): not message news.
+    assert.deepStrictEqual(normalizeEvent({ topicName: 'v2.conversations.messages', eventBody }), { ok: false, reason: 'unsupported_topic', eventId: undefined });
     assert.deepStrictEqual(normalizeEvent({ eventBody: { id: 'c', participants: [] } }), { ok: false, reason: 'no_message_status', eventId: undefined });
   });
 

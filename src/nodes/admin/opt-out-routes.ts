@@ -3,7 +3,8 @@
  * - `GET  <httpAdminRoot>/agentless-sms/accounts/:id/opt-outs.csv`: the numbers currently opted out;
  * - `POST <httpAdminRoot>/agentless-sms/accounts/:id/opt-outs`: import, body `{ csv, country? }` (JSON)
  *   or the CSV as text; answers `{ added, unchanged, total, rejected: [{ line, value, reason }] }`.
- * Both need the account node deployed and the editor permissions `agentless-account.read` / `.write`.
+ * Both need the account node deployed and the editor permission `agentless-account.write`: the export is
+ * a list of people's phone numbers, so reading the flows is not enough to download it.
  */
 import type { NodeAPI } from 'node-red';
 import { parseOptOutCsv, toOptOutCsv } from '../../compliance/opt-out-store';
@@ -33,7 +34,7 @@ export function registerOptOutRoutes(RED: NodeAPI): void {
     return node;
   };
 
-  admin.get('/agentless-sms/accounts/:id/opt-outs.csv', auth.needsPermission('agentless-account.read'), (req, res) => {
+  admin.get('/agentless-sms/accounts/:id/opt-outs.csv', auth.needsPermission('agentless-account.write'), (req, res) => {
     const node = accountOf(req, res);
     if (!node) return;
     node.runtime.optOutStore().then(

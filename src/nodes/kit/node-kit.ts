@@ -21,6 +21,9 @@ export type StatusText = Omit<NodeStatus, 'text'> & { text: string };
 /** Settings the package reads from Node-RED's settings.js. */
 export interface PackageSettings {
   userDir?: string;
+  /** Where http nodes and the admin API are mounted (false: disabled). */
+  httpNodeRoot?: string | false;
+  httpAdminRoot?: string | false;
   /** TEST ONLY hooks under `agentlessSms` (see the entry files that read them); not product settings. */
   agentlessSms?: { budgetWindowMs?: number; complianceClock?: { now?: () => number }; redisPackages?: RedisPackageNames };
 }
