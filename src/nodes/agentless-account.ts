@@ -14,11 +14,15 @@ import { systemClock } from '../util/clock';
 import { nodeLogger, onClose, packageSettings } from './kit/node-kit';
 import { registerAccountAdminRoutes } from './admin/account-admin';
 import { registerOptOutRoutes } from './admin/opt-out-routes';
+import { registerAccountSignInRoutes } from './admin/account-sign-in';
+import { accountAuth } from '../auth/account-token-store';
+import { credentialSecretOf } from '../auth/sign-in';
 
 export = function (RED: NodeAPI) {
   // Admin routes are registered once per module and find the account by id.
   registerAccountAdminRoutes(RED);
   registerOptOutRoutes(RED);
+  registerAccountSignInRoutes(RED);
   const { userDir, agentlessSms } = packageSettings(RED);
 
   function AgentlessAccountNode(this: AccountNode, config: AccountDef) {
@@ -35,7 +39,16 @@ export = function (RED: NodeAPI) {
       this.error(coordination.error.message);
       this.status({ fill: 'red', shape: 'ring', text: `agentless-account.status.${coordination.error.code}` });
     }
-    this.runtime = new AccountRuntime(parsed.settings, parsed.credentials, coordination.budget, { clock: systemClock, logger, coordination, sentLogFile: sentLogFile(userDir, this.id) });
+    // Grant authorization-code: the signed-in user's tokens, in an encrypted store; rotations also go to the runtime's credentials.
+    const auth = accountAuth(this.id, parsed, {
+      userDir,
+      secret: credentialSecretOf(RED.settings as never),
+      coordination,
+      warn: (key) => this.warn(RED._(`agentless-account.warn.${key}`)),
+      keepCredential: (refreshToken) => void RED.nodes.addCredentials(this.id, { ...((RED.nodes.getCredentials(this.id) ?? {}) as AccountNodeCredentials), refreshToken }),
+    });
+    this.runtime = new AccountRuntime(parsed.settings, parsed.credentials, coordination.budget, { clock: systemClock, logger, coordination, sentLogFile: sentLogFile(userDir, this.id), ...(auth ? { auth } : {}) });
+    void this.runtime.userTokens?.load().catch(() => undefined);
     if (parsed.settings.provider === 'sandbox') {
       this.runtime.sandboxUrl().then(
         (url) => this.log(RED._('agentless-account.log.sandbox', { url: `${url}/sandbox/phone` })),
@@ -58,6 +71,7 @@ export = function (RED: NodeAPI) {
       accessToken: { type: 'password' },
       sandboxCallbackSecret: { type: 'password' },
       redisPassword: { type: 'password' },
+      refreshToken: { type: 'password' },
     },
   });
 };

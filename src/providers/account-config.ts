@@ -10,11 +10,15 @@ import { DEFAULT_GENESYS_REGION } from './genesys-regions';
 import type { BudgetSettings } from '../coordination/coordination';
 import { REDIS_DEFAULTS, type RedisSettings } from '../coordination/redis-connection';
 import { optionalText } from '../util/settings';
+import { grantOf } from '../auth/grant-rules';
+import { isUsableRefreshToken } from '../auth/sign-in';
 
 /** The account's properties as a flow stores them. */
 export interface AccountConfig {
   provider: ProviderName;
   region: string;
+  /** Genesys: 'client-credentials' (default) or 'authorization-code' (a signed-in user; queue mode). */
+  grant?: 'client-credentials' | 'authorization-code';
   apiBaseUrl: string;
   authBaseUrl: string;
   requestsPerMinute: string | number;
@@ -38,6 +42,8 @@ export interface ParsedAccount {
   credentials: AccountCredentials;
   budget: BudgetSettings;
   coordination: { mode: 'local' } | { mode: 'redis'; redis: RedisSettings };
+  /** A refresh token is set but cannot be one (blank, spaces, control characters): it is not used. */
+  refreshTokenGarbled: boolean;
 }
 
 /** `testWindowMs`: a shortened budget window, only ever set by tests (settings.agentlessSms.budgetWindowMs). */
@@ -51,6 +57,7 @@ export function parseAccountConfig(config: AccountConfig, creds: AccountNodeCred
     settings: {
       provider,
       region: config.region || DEFAULT_GENESYS_REGION,
+      grant: grantOf(config.grant),
       apiBaseUrl: optionalText(config.apiBaseUrl),
       authBaseUrl: optionalText(config.authBaseUrl),
       sandboxPort: Number(config.sandboxPort) || 0,
@@ -63,7 +70,9 @@ export function parseAccountConfig(config: AccountConfig, creds: AccountNodeCred
       password: creds.password,
       accessToken: creds.accessToken,
       sandboxCallbackSecret: creds.sandboxCallbackSecret,
+      refreshToken: isUsableRefreshToken(creds.refreshToken) ? creds.refreshToken : undefined,
     },
+    refreshTokenGarbled: !!creds.refreshToken && !isUsableRefreshToken(creds.refreshToken),
     budget: { requestsPerMinute: rpm, windowMs },
     coordination:
       config.coordination === 'redis'

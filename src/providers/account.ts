@@ -13,6 +13,18 @@ import { LocalCoordination, type Coordination } from '../coordination/coordinati
 import { SentMessages } from '../status/sent-messages';
 import type { StatusUpdate } from '../webhook/normalize';
 import { NotificationHub } from '../notifications/hub';
+import { UserTokens, type SignInState } from '../auth/user-tokens';
+import type { SignedInUser, TokenStore } from '../auth/token-vault';
+import { usesGenesysAuth } from '../auth/grant-rules';
+import type { GenesysCloudProvider } from './genesys-cloud';
+
+/** The signed-in user's side of an `authorization-code` account (src/auth). */
+export interface AccountAuthDeps {
+  store: TokenStore;
+  /** A new refresh token is in force: keep it in the runtime's credentials (written on the next deploy). */
+  onRotate?: (refreshToken: string) => void;
+  onState?: (state: SignInState) => void;
+}
 
 export class AccountRuntime {
   private handle: Promise<ProviderHandle> | null = null;
@@ -22,16 +34,49 @@ export class AccountRuntime {
   readonly coordination: Coordination;
   /** A coordination made here (none was given) is closed with the account. */
   private readonly ownsCoordination: boolean;
+  /** Present for a Genesys (or sandbox) account with grant `authorization-code`. */
+  readonly userTokens: UserTokens | null = null;
 
   /** `coordination` absent: local stores in memory (tests and tools that build a runtime directly). */
   constructor(
     readonly settings: AccountSettings & SandboxSettings,
     private readonly credentials: AccountCredentials,
     readonly budget: RequestBudget,
-    private readonly deps: { clock: Clock; logger: Logger; coordination?: Coordination; sentLogFile?: string | null },
+    private readonly deps: { clock: Clock; logger: Logger; coordination?: Coordination; sentLogFile?: string | null; auth?: AccountAuthDeps },
   ) {
     this.ownsCoordination = !deps.coordination;
     this.coordination = deps.coordination ?? new LocalCoordination({ requestsPerMinute: 0 }, { clock: deps.clock, accountId: 'account' });
+    if (settings.grant === 'authorization-code' && usesGenesysAuth(settings.provider) && deps.auth) {
+      this.userTokens = new UserTokens({
+        // Late-bound: the login service is the provider's (the in-process sandbox's URL is known once it runs).
+        refresh: (rt) => this.genesys().then((p) => p.oauth.refresh(rt)),
+        store: deps.auth.store,
+        deployed: credentials.refreshToken,
+        clock: deps.clock,
+        provider: settings.provider,
+        onRotate: deps.auth.onRotate,
+        onState: deps.auth.onState,
+      });
+    }
+  }
+
+  /** The Genesys adapter of this account (sign-in: token endpoint and API base of the right region). */
+  async genesys(): Promise<GenesysCloudProvider> {
+    if (!usesGenesysAuth(this.settings.provider)) throw new SmsError('config_missing', 'only Genesys Cloud accounts sign in a user');
+    return (await this.ensure()).provider as GenesysCloudProvider;
+  }
+
+  /** Who is signed in, for the editor: never a token. */
+  signInStatus(): { grant: string; state: SignInState | 'not-applicable'; user?: string } {
+    const t = this.userTokens;
+    if (!t) return { grant: this.settings.grant ?? 'client-credentials', state: 'not-applicable' };
+    return { grant: 'authorization-code', state: t.state, ...(t.user ? { user: t.user.name } : {}) };
+  }
+
+  /** A completed sign-in (or a pasted token): in force at once, durable when this resolves. */
+  async signIn(refreshToken: string, user?: SignedInUser): Promise<void> {
+    if (!this.userTokens) throw new SmsError('config_missing', 'this account does not sign in a user (grant is not authorization-code)');
+    await this.userTokens.signIn(refreshToken, user);
   }
 
   /** The provider, created on first use; a failed creation is retried on the next call. */
@@ -70,7 +115,12 @@ export class AccountRuntime {
   private ensure(): Promise<ProviderHandle> {
     if (this.closed) return Promise.reject(new SmsError('closed', 'the account is being closed (redeploy or shutdown)'));
     if (!this.handle) {
-      this.handle = createProvider(this.settings, this.credentials, { budget: this.budget, clock: this.deps.clock, logger: this.deps.logger });
+      this.handle = createProvider(this.settings, this.credentials, {
+        budget: this.budget,
+        clock: this.deps.clock,
+        logger: this.deps.logger,
+        ...(this.userTokens ? { userTokens: this.userTokens } : {}),
+      });
       this.handle.catch(() => {
         this.handle = null;
       });

@@ -87,9 +87,26 @@ async function reachable(originUrl: string): Promise<boolean> {
   }
 }
 
-export async function checkConnection(form: Record<string, unknown>, deployed: DeployedAccount | undefined): Promise<ConnectionAnswer> {
+/**
+ * `live`: the deployed account's provider, for a signed-in (authorization-code) account: its check uses
+ * the stored refresh token (which the form never holds) and names the signed-in user.
+ */
+export async function checkConnection(
+  form: Record<string, unknown>,
+  deployed: DeployedAccount | undefined,
+  live?: () => Promise<{ testConnection(): Promise<{ ok: boolean; message: string }> }>,
+): Promise<ConnectionAnswer> {
   const provider = str(form.provider) as ProviderName;
   if (!(PROVIDERS as readonly string[]).includes(provider)) return { ok: false, message: 'choose a platform first' };
+  if (str(form.grant) === 'authorization-code' && (provider === 'genesys-cloud' || provider === 'sandbox')) {
+    if (!live) return { ok: false, message: 'deploy the account and sign in first: a signed-in account is checked with its stored sign-in' };
+    try {
+      const r = await (await live()).testConnection();
+      return { ok: r.ok, message: scrub(r.message, [deployed?.credentials.clientSecret, deployed?.credentials.refreshToken]) };
+    } catch (err) {
+      return { ok: false, message: scrub(err instanceof Error ? err.message : String(err), [deployed?.credentials.clientSecret, deployed?.credentials.refreshToken]) };
+    }
+  }
   if (provider === 'sandbox') return { ok: true, message: 'the sandbox needs no credentials; it starts on deploy' };
   const apiBaseUrl = str(form.apiBaseUrl) || undefined;
   const authBaseUrl = str(form.authBaseUrl) || undefined;

@@ -7,6 +7,8 @@
  */
 import { SmsError } from '../util/errors';
 import { TokenCache } from '../auth/token-cache';
+import type { AccessTokenSource } from '../auth/user-tokens';
+import { GenesysLogin, fetchSignedInUser } from './genesys-oauth';
 import { HttpClient, HttpResponse, errorForStatus, pickErrorDetails, trimSlash } from './http-client';
 import { isRecord, readBody } from './body';
 import { DEFAULT_GENESYS_REGION } from './genesys-regions';
@@ -37,56 +39,46 @@ export const GENESYS_CAPABILITIES: ProviderCapabilities = {
 const QUEUE_PEER_ATTEMPTS = 3;
 const QUEUE_PEER_WAIT_MS = 500;
 
+/** "This request requires a user context. Client credentials cannot be used..." and its converse. */
+export function isWrongGrantAnswer(message: string): boolean {
+  return /requires a user context|client credentials cannot be used|client credentials grant only/i.test(message);
+}
+
+/** API and login origins of an account: the region's, or the overrides. */
+export function genesysBases(settings: Pick<AccountSettings, 'region' | 'apiBaseUrl' | 'authBaseUrl'>): { apiBase: string; authBase: string } {
+  const region = settings.region || DEFAULT_GENESYS_REGION;
+  return {
+    apiBase: trimSlash(settings.apiBaseUrl || `https://api.${region}`),
+    authBase: trimSlash(settings.authBaseUrl || settings.apiBaseUrl || `https://login.${region}`),
+  };
+}
+
 export class GenesysCloudProvider implements Provider {
   readonly capabilities = GENESYS_CAPABILITIES;
   readonly apiBase: string;
   readonly authBase: string;
   protected readonly http: HttpClient;
-  protected readonly tokens: TokenCache;
+  /** Client credentials (a TokenCache), or a signed-in user's tokens (grant `authorization-code`). */
+  protected readonly tokens: AccessTokenSource;
+  /** The login service (token endpoint) of this account's region or override. */
+  readonly oauth: GenesysLogin;
+  private readonly userGrant: boolean;
   private readonly clock: Clock;
   /** Queue mode: conversations created for (queue, recipient) whose text has not been sent yet. */
   private readonly openConversations = new Map<string, string>();
 
   constructor(
     settings: AccountSettings,
-    private readonly credentials: AccountCredentials,
+    credentials: AccountCredentials,
     deps: ProviderDeps,
     readonly name: ProviderName = 'genesys-cloud',
   ) {
-    const region = settings.region || DEFAULT_GENESYS_REGION;
-    this.apiBase = trimSlash(settings.apiBaseUrl || `https://api.${region}`);
-    this.authBase = trimSlash(settings.authBaseUrl || settings.apiBaseUrl || `https://login.${region}`);
+    ({ apiBase: this.apiBase, authBase: this.authBase } = genesysBases(settings));
     this.http = new HttpClient({ provider: name, budget: deps.budget, clock: deps.clock, timeoutMs: settings.requestTimeoutMs });
-    this.tokens = new TokenCache(() => this.login(), { clock: deps.clock });
+    this.oauth = new GenesysLogin(this.http, this.authBase, credentials, name);
+    this.userGrant = settings.grant === 'authorization-code';
+    this.tokens = this.userGrant && deps.userTokens ? deps.userTokens : new TokenCache(() => this.oauth.clientCredentials(), { clock: deps.clock });
     this.clock = deps.clock;
-  }
-
-  private async login() {
-    const { clientId, clientSecret } = this.credentials;
-    if (!clientId || !clientSecret) {
-      throw new SmsError('auth_failed', 'Genesys Cloud account has no client id or client secret', { provider: this.name });
-    }
-    const basic = Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
-    const res = await this.http.request({
-      method: 'POST',
-      url: `${this.authBase}/oauth/token`,
-      headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-      data: 'grant_type=client_credentials',
-      skipBudget: true,
-    });
-    const body = readBody(res.data);
-    const accessToken = body.string('access_token');
-    if (res.status >= 200 && res.status < 300 && accessToken !== undefined) {
-      const expires = body.value('expires_in');
-      const expiresIn = typeof expires === 'number' ? expires : Number(expires) || 3600;
-      return { accessToken, expiresIn };
-    }
-    if (res.status >= 500) {
-      throw new SmsError('provider_unavailable', `Genesys Cloud login service answered ${res.status}`, { httpStatus: res.status, retryable: true, provider: this.name });
-    }
-    // Never echo the request: only the server's own description of the problem.
-    const why = body.string('error_description') ?? body.string('description') ?? body.string('error') ?? `HTTP ${res.status}`;
-    throw new SmsError('auth_failed', `Genesys Cloud login failed: ${why}`, { httpStatus: res.status, provider: this.name });
   }
 
   /** An authorized API call; logs in again once when the token is refused (401). */
@@ -291,7 +283,11 @@ export class GenesysCloudProvider implements Provider {
   async testConnection(): Promise<ConnectionCheck> {
     this.tokens.clear();
     try {
-      await this.tokens.get();
+      const token = await this.tokens.get();
+      if (this.userGrant) {
+        const user = await fetchSignedInUser(this.http, this.apiBase, token, this.name);
+        return { ok: true, message: `signed in as ${user.name}` };
+      }
       return { ok: true, message: `logged in to ${this.authBase}` };
     } catch (err) {
       return { ok: false, message: err instanceof Error ? err.message : String(err) };
@@ -304,11 +300,14 @@ export class GenesysCloudProvider implements Provider {
     const gcode = body.string('code') ?? '';
     const gmsg = body.string('message') ?? `HTTP ${res.status}`;
     const active = res.status === 400 && /active conversation|conversation.*(active|exists)|already.*conversation/i.test(gmsg + ' ' + gcode);
+    // The platform's answer to a token of the wrong kind (client credentials on a user-only resource).
+    const wrongGrant = res.status === 400 && isWrongGrantAnswer(gmsg);
+    const hint = this.userGrant ? 'this sender needs an account with client credentials' : 'this sender needs an account with a signed-in user: grant "authorization code"';
     return errorForStatus(res.status, {
       provider: this.name,
-      text: `Genesys Cloud: ${gmsg}`,
+      text: `Genesys Cloud: ${gmsg}${wrongGrant ? ` (${hint})` : ''}`,
       details: pickErrorDetails(res.data),
-      code: active ? 'conversation_active' : undefined,
+      code: wrongGrant ? 'grant_mismatch' : active ? 'conversation_active' : undefined,
       method: res.method,
     });
   }

@@ -110,9 +110,14 @@ export interface NotificationsApi {
   readMessage(conversationId: string, messageId: string): Promise<Record<string, unknown>>;
 }
 
+/** How a Genesys Cloud account signs in (DESIGN.md section 3). */
+export type GenesysGrant = 'client-credentials' | 'authorization-code';
+
 export interface AccountSettings {
   provider: ProviderName;
   region: string;
+  /** Genesys Cloud and the sandbox: client credentials (default) or a signed-in user. */
+  grant?: GenesysGrant;
   apiBaseUrl?: string;
   authBaseUrl?: string;
   requestTimeoutMs?: number;
@@ -126,10 +131,14 @@ export interface AccountCredentials {
   accessToken?: string;
   /** Signing secret of the in-process sandbox's delivery receipts (standard-webhooks `whsec_...`). */
   sandboxCallbackSecret?: string;
+  /** Genesys `authorization-code`: the signed-in user's refresh token (set by signing in, or pasted). */
+  refreshToken?: string;
 }
 
 export interface ProviderDeps {
   budget: RequestBudget;
   clock: Clock;
   logger: Logger;
+  /** Genesys `authorization-code`: the account's signed-in user's tokens (src/auth/user-tokens.ts). */
+  userTokens?: import('../auth/user-tokens').AccessTokenSource;
 }

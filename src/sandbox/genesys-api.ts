@@ -4,7 +4,7 @@
  * Validation and error bodies follow the platform (`{message, code, status, messageParams, contextId,
  * details, errors}`), including the 765-character text cap and E.164 recipients for SMS.
  */
-import { randomBytes, randomUUID } from 'crypto';
+import { randomUUID } from 'crypto';
 import type { Route, RouteContext } from './server';
 import { fateOf } from './rules';
 
@@ -23,30 +23,6 @@ function parseJson(ctx: RouteContext): Record<string, unknown> | null {
   } catch {
     return null;
   }
-}
-
-function login(ctx: RouteContext): void {
-  const auth = String(ctx.req.headers.authorization ?? '');
-  const form = new URLSearchParams(ctx.body.toString('utf8'));
-  if (!auth.startsWith('Basic ')) {
-    ctx.reply(401, { error: 'invalid_client', description: 'client authentication is required', error_description: 'client authentication is required' });
-    return;
-  }
-  const [clientId, ...rest] = Buffer.from(auth.slice(6), 'base64').toString('utf8').split(':');
-  const clientSecret = rest.join(':');
-  if (form.get('grant_type') !== 'client_credentials') {
-    ctx.reply(400, { error: 'unsupported_grant_type', description: 'grant_type must be client_credentials', error_description: 'grant_type must be client_credentials' });
-    return;
-  }
-  const expected = ctx.server.options.credentials;
-  const ok = clientId !== '' && clientSecret !== '' && (!expected || (expected.clientId === clientId && expected.clientSecret === clientSecret));
-  if (!ok) {
-    ctx.reply(401, { error: 'invalid_client', description: 'client not found or secret mismatch', error_description: 'client not found or secret mismatch' });
-    return;
-  }
-  const token = randomBytes(24).toString('base64url');
-  ctx.server.issueToken(token);
-  ctx.reply(200, { access_token: token, token_type: 'bearer', expires_in: ctx.server.options.tokenTtlSeconds });
 }
 
 function agentless(ctx: RouteContext): void {
@@ -223,14 +199,14 @@ function sendOnCommunication(ctx: RouteContext, conversationId: string, communic
 
 export function genesysRoutes(): Route[] {
   return [
-    { method: 'POST', pattern: /^\/oauth\/token$/, auth: 'none', handle: login },
-    { method: 'POST', pattern: /^\/api\/v2\/conversations\/messages\/agentless$/, auth: 'bearer', api: true, handle: agentless },
-    { method: 'POST', pattern: /^\/api\/v2\/conversations\/messages$/, auth: 'bearer', api: true, handle: createQueueConversation },
-    { method: 'GET', pattern: /^\/api\/v2\/conversations\/messages\/([^/]+)$/, auth: 'bearer', api: true, handle: (c) => getQueueConversation(c, decodeURIComponent(c.params[0])) },
+    { method: 'POST', pattern: /^\/api\/v2\/conversations\/messages\/agentless$/, auth: 'bearer', context: 'client', api: true, handle: agentless },
+    { method: 'POST', pattern: /^\/api\/v2\/conversations\/messages$/, auth: 'bearer', context: 'user', api: true, handle: createQueueConversation },
+    { method: 'GET', pattern: /^\/api\/v2\/conversations\/messages\/([^/]+)$/, auth: 'bearer', context: 'user', api: true, handle: (c) => getQueueConversation(c, decodeURIComponent(c.params[0])) },
     {
       method: 'POST',
       pattern: /^\/api\/v2\/conversations\/messages\/([^/]+)\/communications\/([^/]+)\/messages$/,
       auth: 'bearer',
+      context: 'user',
       api: true,
       handle: (c) => sendOnCommunication(c, decodeURIComponent(c.params[0]), decodeURIComponent(c.params[1])),
     },

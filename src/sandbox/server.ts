@@ -11,7 +11,9 @@
  *                                  {from, text, to?}: the recipient texts back; `notifications`: drop
  *                                  sockets, send socket_closing, expire channels, see genesys-notifications.ts)
  *   ws   /channels/{id}            the notification channel websocket (connectUri of POST /api/v2/notifications/channels)
+ *   GET  /sandbox/oauth            sign-in counters (codes, refreshes, refusals), never tokens
  *   POST /sandbox/reset            forget messages, requests and faults
+ *   GET  /oauth/authorize          the Authorization Code sign-in page (src/sandbox/genesys-oauth.ts)
  */
 import http, { IncomingMessage, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
@@ -20,6 +22,7 @@ import path from 'path';
 import { SandboxState } from './state';
 import { readBody, sendJson, sendText } from './http-util';
 import { genesysRoutes, genesysError, QueueConversation } from './genesys-api';
+import { oauthRoutes, SandboxOAuth, USER_CONTEXT_REQUIRED, CLIENT_GRANT_REQUIRED, type SandboxToken } from './genesys-oauth';
 import { ccaiRoutes, CcaiTenant, defaultCcaiTenant } from './ccai-api';
 import { avaamoRoutes } from './avaamo-api';
 import { postEvent, WebhookTarget } from './webhook-sender';
@@ -81,6 +84,8 @@ export interface RouteContext {
   params: string[];
   body: Buffer;
   server: SandboxServer;
+  /** The bearer token's holder, on routes with `auth: 'bearer'`. */
+  token?: SandboxToken;
   /** Answer and record the status. */
   reply(status: number, body: unknown, headers?: Record<string, string>): void;
 }
@@ -90,6 +95,11 @@ export interface Route {
   pattern: RegExp;
   /** Route needs a valid bearer token (Genesys API). */
   auth?: 'bearer' | 'none';
+  /**
+   * Whose token the route takes: `user` (a signed-in user: the queue-based flow; a client token gets the
+   * platform's 400 "requires a user context"), `client` (client credentials: the agentless route).
+   */
+  context?: 'user' | 'client';
   /** Counted against the API rate limit. */
   api?: boolean;
   handle(ctx: RouteContext): void | Promise<void>;
@@ -109,7 +119,9 @@ export class SandboxServer {
   /** Genesys notification channels, subscriptions and their websockets. */
   readonly notifications: SandboxNotifications;
   readonly requests: RequestRecord[] = [];
-  readonly tokens = new Map<string, number>();
+  readonly tokens = new Map<string, SandboxToken>();
+  /** The login service: codes, refresh tokens, sign-in page (src/sandbox/genesys-oauth.ts). */
+  readonly oauth = new SandboxOAuth();
   readonly webhookResults: (number | string)[] = [];
   /** API requests open right now, and the most ever open at once since the last reset. */
   inFlight = 0;
@@ -149,7 +161,7 @@ export class SandboxServer {
       if (m.request.mode === 'queue') setImmediate(() => this.notifications.onStatus(m));
     });
     // One sandbox serves every platform, each on its own paths.
-    this.routes = [...genesysRoutes(), ...ccaiRoutes(), ...avaamoRoutes(), ...this.notifications.routes()];
+    this.routes = [...oauthRoutes(), ...genesysRoutes(), ...ccaiRoutes(), ...avaamoRoutes(), ...this.notifications.routes()];
   }
 
   private queueConversationOf(messageId: string): QueueConversation | undefined {
@@ -216,6 +228,7 @@ export class SandboxServer {
     this.notifications.reset();
     this.ccai = defaultCcaiTenant();
     this.ccaiChatSeq = 0;
+    this.oauth.reset();
   }
 
   control(body: Record<string, unknown>): void {
@@ -235,6 +248,7 @@ export class SandboxServer {
     }
     if (body.clearFaults) this.faults = [];
     if (body.revokeTokens) this.tokens.clear();
+    this.oauth.control(body, this.tokens);
     if (body.notifications && typeof body.notifications === 'object') this.notifications.control(body.notifications as Record<string, unknown>);
     if (body.reply && typeof body.reply === 'object') {
       const r = body.reply as Record<string, unknown>;
@@ -254,13 +268,19 @@ export class SandboxServer {
   }
 
   /** Issue a bearer token that expires after the configured lifetime. */
-  issueToken(token: string): void {
-    this.tokens.set(token, Date.now() + this.options.tokenTtlSeconds * 1000);
+  issueToken(token: string, holder: Omit<SandboxToken, 'expiresAt'> = { kind: 'client', clientId: '' }): void {
+    this.tokens.set(token, { ...holder, expiresAt: Date.now() + this.options.tokenTtlSeconds * 1000 });
+    this.oauth.remember(token);
+    if (this.tokens.size > 50_000) this.tokens.delete(this.tokens.keys().next().value as string);
   }
 
   tokenValid(token: string): boolean {
-    const exp = this.tokens.get(token);
-    return exp !== undefined && exp > Date.now();
+    return this.tokenInfo(token) !== undefined;
+  }
+
+  tokenInfo(token: string): SandboxToken | undefined {
+    const t = this.tokens.get(token);
+    return t && t.expiresAt > Date.now() ? t : undefined;
   }
 
   private record(method: string, p: string, status: number): void {
@@ -306,7 +326,13 @@ export class SandboxServer {
     const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       this.record(method, p, status);
       const write = () => {
-        if (!res.destroyed) sendJson(res, status, payload, headers);
+        if (res.destroyed) return;
+        // The sign-in pages are HTML; everything else answers JSON.
+        const type = headers['Content-Type'];
+        if (typeof payload === 'string' && type && type.startsWith('text/')) {
+          res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(payload) });
+          res.end(payload);
+        } else sendJson(res, status, payload, headers);
       };
       if (this.options.latencyMs > 0) setTimeout(write, this.options.latencyMs);
       else write();
@@ -358,10 +384,20 @@ export class SandboxServer {
     if (route.auth === 'bearer') {
       const auth = String(req.headers.authorization ?? '');
       const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-      if (!token || !this.tokenValid(token)) {
+      const info = token ? this.tokenInfo(token) : undefined;
+      if (!info) {
         reply(401, genesysError(401, 'bad.credentials', 'Invalid login credentials.'));
         return;
       }
+      if (route.context === 'user' && info.kind !== 'user') {
+        reply(400, genesysError(400, 'bad.request', USER_CONTEXT_REQUIRED));
+        return;
+      }
+      if (route.context === 'client' && info.kind !== 'client') {
+        reply(400, genesysError(400, 'bad.request', CLIENT_GRANT_REQUIRED));
+        return;
+      }
+      ctx.token = info;
     }
     await route.handle(ctx);
   }
@@ -375,6 +411,10 @@ export class SandboxServer {
     }
     if (method === 'GET' && p === '/sandbox/requests') {
       return sendJson(res, 200, { requests: this.requests });
+    }
+    if (method === 'GET' && p === '/sandbox/oauth') {
+      // Counters and options only: the sandbox never hands out a token outside the token endpoint.
+      return sendJson(res, 200, { stats: this.oauth.stats, options: this.oauth.options });
     }
     if (method === 'POST' && (p === '/sandbox/control' || p === '/sandbox/reset')) {
       // These change what the sandbox does (and where it posts receipts): only a local client may ask.

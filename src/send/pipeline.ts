@@ -16,6 +16,7 @@ import type { SendJob, SendOutcome } from '../dispatch/dispatcher';
 import { SmsError, toSmsError } from '../util/errors';
 import type { Clock } from '../util/clock';
 import type { Emit, FlowMsg } from '../util/flow-msg';
+import { isSignInRequired } from '../providers/genesys-oauth';
 
 interface Pending {
   msg: FlowMsg;
@@ -40,7 +41,7 @@ export interface SendPipelineDeps {
 
 export class SendPipeline {
   private readonly pending = new Map<string, Pending>();
-  private last: { ok: boolean; code?: string } | undefined;
+  private last: { ok: boolean; code?: string; signIn?: boolean } | undefined;
   private readonly stopWatching: () => void;
 
   constructor(private readonly deps: SendPipelineDeps) {
@@ -57,7 +58,7 @@ export class SendPipeline {
   status(): StatusView {
     const sender = this.deps.sender;
     if (!sender) return { fill: 'red', shape: 'ring', key: 'no-sender', params: {} };
-    if (sender.kind !== 'ready') return { fill: 'red', shape: 'ring', key: 'config-error', params: {} };
+    if (sender.kind !== 'ready') return { fill: 'red', shape: 'ring', key: sender.error.code === 'grant_mismatch' ? 'grant-mismatch' : 'config-error', params: {} };
     return statusView(sender.dispatcher.stats(), this.deps.clock.now(), this.last);
   }
 
@@ -141,7 +142,8 @@ export class SendPipeline {
     p.msg.sms = { ...r.sms, provider: this.provider() };
     if (r.error) p.msg.error = r.error;
     else delete p.msg.error;
-    this.last = r.error ? { ok: false, code: r.error.code } : { ok: true };
+    // A refused refresh token: the status tells the user to sign in again rather than showing a code.
+    this.last = r.error ? { ok: false, code: r.error.code, signIn: isSignInRequired(r.error) } : { ok: true };
     const out: (FlowMsg | null)[] = [null, null];
     out[r.output] = p.msg;
     p.send(out);

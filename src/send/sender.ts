@@ -15,6 +15,7 @@ import type { Logger } from '../util/logger';
 import type { SenderProfile } from './prepare';
 import { CompliancePolicy, type ComplianceSettings } from '../compliance/policy';
 import type { GateDecision, SendJob } from '../dispatch/dispatcher';
+import { grantMismatch } from '../auth/grant-rules';
 
 export interface DispatchSettings {
   ratePerSecond: number;
@@ -174,6 +175,9 @@ export interface SenderDeps {
 export function createSender(account: AccountRuntime | null, settings: SenderSettings, deps: SenderDeps): SenderRuntime {
   try {
     if (!account) throw new SmsError('config_missing', 'the sender has no account configured');
+    // Queue mode needs a signed-in user, agentless needs client credentials: a mismatch is a config error.
+    const wrongGrant = grantMismatch(account.settings.provider, account.settings.grant, settings.mode);
+    if (wrongGrant) throw wrongGrant;
     return new ReadySender(account, settings, deps);
   } catch (err) {
     const error = err instanceof SmsError ? err : new SmsError('config_missing', String(err));

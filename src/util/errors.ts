@@ -44,6 +44,9 @@ const ERROR_TABLE = {
   provider_rejected: { group: 'platform' },
   payload_too_large: { group: 'platform', perMessage: true },
   conversation_active: { group: 'platform', perMessage: true },
+  // Genesys: the sender's mode needs the other sign-in (queue mode: a signed-in user; agentless: client
+  // credentials), found in the configuration or answered by the platform ("requires a user context")
+  grant_mismatch: { group: 'platform' },
   // CCAI Platform: the consumer already has an active SMS session (one outbound SMS per number per day)
   session_active: { group: 'platform' },
   // the platform account does not have SMS / outbound SMS enabled

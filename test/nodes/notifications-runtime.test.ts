@@ -15,6 +15,7 @@ import request from 'supertest';
 import { signStandardWebhook } from '../../src/webhook/signature';
 import { ALL_NODES, Capture, helper, sendFlow, sleep, type Msg, useLoopbackSandbox } from '../helpers/flow';
 import { builtNode } from '../helpers/built';
+import { sandboxRefreshToken } from '../helpers/sandbox-sign-in';
 
 const receiverModule = builtNode('agentless-webhook-receiver');
 const getStatusNode = builtNode('agentless-get-status');
@@ -40,7 +41,11 @@ async function until(what: string, fn: () => boolean, ms = 10_000): Promise<void
 describe('webhook receiver: Genesys notification channel and replies in a runtime', function () {
   this.timeout(30_000);
   const sandbox = useLoopbackSandbox({ credentials: CREDS, queuedToSentMs: 150, sentToFinalMs: 300 }, { userDir: true });
-  const account = () => ({ provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url });
+  // Queue mode acts for a signed-in user (grant authorization-code; each test signs a sandbox user in).
+  // Agentless sending (output 5 over HTTP) takes client credentials.
+  const agentlessAccount = () => ({ provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url });
+  const signedIn = async () => ({ ...CREDS, refreshToken: await sandboxRefreshToken(sandbox.url, CREDS) });
+  const account = () => ({ provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url, grant: 'authorization-code' });
 
   function flow(rx: Record<string, unknown> = {}, extra: Msg[] = []): Msg[] {
     return [
@@ -51,7 +56,7 @@ describe('webhook receiver: Genesys notification channel and replies in a runtim
     ];
   }
   async function load(rx: Record<string, unknown> = {}, extra: Msg[] = [], nodes: unknown[] = []) {
-    await helper.load([...ALL_NODES, receiver, ...nodes], flow(rx, extra), { acct: CREDS });
+    await helper.load([...ALL_NODES, receiver, ...nodes], flow(rx, extra), { acct: await signedIn() });
     const cap = (id: string) => new Capture(helper.getNode(id));
     return {
       send: helper.getNode('send'),
@@ -184,7 +189,7 @@ describe('webhook receiver: Genesys notification channel and replies in a runtim
 
   it('needs an account and a queue id (node status says so); a queue id cannot change the topic', async function () {
     for (const queueId of ['', 'a.b', 'q*', '../x']) {
-      await helper.load([...ALL_NODES, receiver], flow({ queueId }), { acct: CREDS });
+      await helper.load([...ALL_NODES, receiver], flow({ queueId }), { acct: await signedIn() });
       const rx = helper.getNode('rx');
       rx.status.should.be.calledWithMatch({ fill: 'red', text: 'agentless-webhook-receiver.status.no-queue' });
       await sleep(50);
@@ -205,8 +210,8 @@ describe('webhook receiver: Genesys notification channel and replies in a runtim
     const httpRx = (wires: string[][]) => ({ id: 'rx', z: 'tab', type: 'agentless-webhook-receiver', name: '', source: 'http', path: '/sms/in', auth: 'standard-webhooks', account: 'acct', wires });
 
     it('replies (MessageData inbound, sandbox inbound, flat from/to/text) leave on output 5 with the text as payload and inReplyTo', async function () {
-      const flowJson = [...sendFlow(account()), httpRx(OUTS.map((o) => [o])), ...OUTS.map((id) => ({ id, z: 'tab', type: 'helper' }))];
-      await helper.load([...ALL_NODES, receiver], flowJson, { acct: CREDS, rx: { secret: SECRET } });
+      const flowJson = [...sendFlow(agentlessAccount()), httpRx(OUTS.map((o) => [o])), ...OUTS.map((id) => ({ id, z: 'tab', type: 'helper' }))];
+      await helper.load([...ALL_NODES, receiver], flowJson, { acct: await signedIn(), rx: { secret: SECRET } });
       const reply = new Capture(helper.getNode('rxReply'));
       const other = new Capture(helper.getNode('rxOther'));
       helper.getNode('send').receive({ to: '+12025550123', payload: 'Reply C to confirm', sms: { metadata: { order: 'o-7' } } });
@@ -230,13 +235,13 @@ describe('webhook receiver: Genesys notification channel and replies in a runtim
     });
 
     it('inReplyTo survives a restart of the runtime (the sent log is durable)', async function () {
-      const flowJson = [...sendFlow(account()), httpRx(OUTS.map((o) => [o])), ...OUTS.map((id) => ({ id, z: 'tab', type: 'helper' }))];
-      await helper.load([...ALL_NODES, receiver], flowJson, { acct: CREDS, rx: { secret: SECRET } });
+      const flowJson = [...sendFlow(agentlessAccount()), httpRx(OUTS.map((o) => [o])), ...OUTS.map((id) => ({ id, z: 'tab', type: 'helper' }))];
+      await helper.load([...ALL_NODES, receiver], flowJson, { acct: await signedIn(), rx: { secret: SECRET } });
       helper.getNode('send').receive({ to: '+12025550123', payload: 'before restart', sms: { metadata: { k: 1 } } });
       const [acc] = await new Capture(helper.getNode('ok')).wait(1);
       await until('sent log', () => fs.existsSync(path.join(sandbox.userDir, 'agentless-sms', 'accounts', 'acct', 'sent.jsonl')) && fs.readFileSync(path.join(sandbox.userDir, 'agentless-sms', 'accounts', 'acct', 'sent.jsonl'), 'utf8').includes(acc.sms.id));
       await helper.unload();
-      await helper.load([...ALL_NODES, receiver], flowJson, { acct: CREDS, rx: { secret: SECRET } });
+      await helper.load([...ALL_NODES, receiver], flowJson, { acct: await signedIn(), rx: { secret: SECRET } });
       const reply = new Capture(helper.getNode('rxReply'));
       (await post('e-9', JSON.stringify({ type: 'message.inbound', id: 'e-9', data: { from: '+12025550123', to: '+12025550100', text: 'ok' } }))).status.should.equal(200);
       const [r] = await reply.wait(1);
@@ -245,8 +250,8 @@ describe('webhook receiver: Genesys notification channel and replies in a runtim
 
     it('a flow saved with four outputs keeps its wires: statuses still reach them, a reply goes nowhere and nothing breaks', async function () {
       const four = OUTS.slice(0, 4);
-      const flowJson = [...sendFlow(account()), httpRx(four.map((o) => [o])), ...four.map((id) => ({ id, z: 'tab', type: 'helper' }))];
-      await helper.load([...ALL_NODES, receiver], flowJson, { acct: CREDS, rx: { secret: SECRET } });
+      const flowJson = [...sendFlow(agentlessAccount()), httpRx(four.map((o) => [o])), ...four.map((id) => ({ id, z: 'tab', type: 'helper' }))];
+      await helper.load([...ALL_NODES, receiver], flowJson, { acct: await signedIn(), rx: { secret: SECRET } });
       const delivered = new Capture(helper.getNode('rxDelivered'));
       const other = new Capture(helper.getNode('rxOther'));
       const invalid = new Capture(helper.getNode('rxInvalid'));

@@ -6,6 +6,7 @@
 import should from 'should';
 import { SandboxServer } from '../../src/sandbox/server';
 import { helper, loadSendFlow, sendFlow, useLoopbackSandbox } from '../helpers/flow';
+import { sandboxRefreshToken } from '../helpers/sandbox-sign-in';
 
 const GENESYS = { clientId: 'client-1', clientSecret: 's3cret-value' };
 const CCAI = { username: 'acme', password: 'ccai-token-77' };
@@ -45,7 +46,8 @@ const PLATFORMS: Platform[] = [
   {
     name: 'Genesys Cloud queue mode',
     provider: 'genesys-cloud',
-    account: (url) => ({ provider: 'genesys-cloud', apiBaseUrl: url, authBaseUrl: url }),
+    // The queue-based flow acts for a signed-in user (the test signs one in below).
+    account: (url) => ({ provider: 'genesys-cloud', apiBaseUrl: url, authBaseUrl: url, grant: 'authorization-code' }),
     sender: { mode: 'queue', queueId: QUEUE },
     credentials: GENESYS,
     refusals: [['+12025550197', 'conversation_active']],
@@ -95,7 +97,8 @@ describe('one send-sms flow on every platform', function () {
 
   for (const p of PLATFORMS) {
     it(`${p.name}: output 1 with the platform's ids, documented refusals on output 2 with stable codes`, async function () {
-      const { send, ok, fail } = await loadSendFlow(sendFlow(p.account(sandbox.url), p.sender, SEND), { acct: p.credentials });
+      const creds = p.account('').grant === 'authorization-code' ? { ...p.credentials, refreshToken: await sandboxRefreshToken(sandbox.url, GENESYS) } : p.credentials;
+      const { send, ok, fail } = await loadSendFlow(sendFlow(p.account(sandbox.url), p.sender, SEND), { acct: creds });
       send.receive({ to: '+1 202 555 0123', payload: 'Your code is 1234', sms: { ticketId: 'T-1' } });
       const [msg] = await ok.wait(1);
       should(fail.msgs).be.empty();

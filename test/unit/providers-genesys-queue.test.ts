@@ -4,6 +4,10 @@ import { createProvider, capabilitiesOf } from '../../src/providers/factory';
 import { SandboxServer } from '../../src/sandbox/server';
 import { RecordingServer } from '../helpers/recording-server';
 import { failure, providerDeps } from '../helpers/provider-fixtures';
+import { sandboxRefreshToken } from '../helpers/sandbox-sign-in';
+import { UserTokens } from '../../src/auth/user-tokens';
+import { MemoryTokenStore } from '../../src/auth/token-vault';
+import { systemClock } from '../../src/util/clock';
 
 const CREDS = { clientId: 'client-1', clientSecret: 's3cret-value' };
 const deps = providerDeps();
@@ -19,11 +23,35 @@ describe('Genesys Cloud queue-based flow', function () {
     url = await server.start();
   });
   after(() => server.stop());
-  beforeEach(() => {
+  // Queue mode acts for a signed-in user: a client-credentials token is refused (see the last tests).
+  beforeEach(async () => {
     server.reset();
-    p = new GenesysCloudProvider({ provider: 'genesys-cloud', region: '', apiBaseUrl: url, authBaseUrl: url }, CREDS, deps);
+    const deployed = await sandboxRefreshToken(url, CREDS);
+    const userTokens = new UserTokens({ refresh: (rt) => p.oauth.refresh(rt), store: new MemoryTokenStore(), deployed, clock: systemClock, provider: 'genesys-cloud' });
+    p = new GenesysCloudProvider({ provider: 'genesys-cloud', region: '', apiBaseUrl: url, authBaseUrl: url, grant: 'authorization-code' }, CREDS, { ...deps, userTokens });
   });
   afterEach(() => p.close());
+
+  it("a client-credentials token on the queue routes gets the platform's user-context 400: grant_mismatch, nothing sent", async function () {
+    const cc = new GenesysCloudProvider({ provider: 'genesys-cloud', region: '', apiBaseUrl: url, authBaseUrl: url }, CREDS, deps);
+    try {
+      const e = await failure(cc.send({ ...MSG, useExistingConversation: false }));
+      e.code.should.equal('grant_mismatch');
+      e.httpStatus!.should.equal(400);
+      e.message.should.match(/requires a user context/);
+      e.retryable.should.be.false();
+      server.queueConversations.size.should.equal(0);
+      server.state.messages.should.be.empty();
+    } finally {
+      await cc.close();
+    }
+  });
+
+  it('a user token on the agentless route is refused the same way: grant_mismatch, nothing sent', async function () {
+    const e = await failure(p.send({ to: '+12025550123', from: '+12025550100', text: 'agentless as a user' }));
+    e.code.should.equal('grant_mismatch');
+    server.state.messages.should.be.empty();
+  });
   const api = () => server.requests.filter((r) => r.path.startsWith('/api/'));
 
   it('creates the conversation on the queue, finds the customer communication, sends the text on it', async function () {
@@ -85,7 +113,7 @@ describe('Genesys Cloud queue-based flow', function () {
   it('needs a queue id and a text, before any request', async function () {
     (await failure(p.send({ ...MSG, queueId: undefined }))).code.should.equal('config_missing');
     (await failure(p.send({ ...MSG, text: undefined }))).code.should.equal('empty_text');
-    server.requests.should.be.empty();
+    api().should.be.empty();
   });
 
   it('the sandbox validates the text on the communication like the platform (765 characters)', async function () {

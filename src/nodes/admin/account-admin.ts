@@ -24,7 +24,8 @@ export function registerAccountAdminRoutes(RED: NodeAPI): void {
       node && node.type === 'agentless-account' && node.runtime
         ? { settings: node.runtime.settings, credentials: (red.nodes.getCredentials(id) as AccountCredentials | undefined) ?? {} }
         : undefined;
-    checkConnection(body, deployed).then(
+    const live = node && node.type === 'agentless-account' && node.runtime?.userTokens ? () => node.runtime!.genesys() : undefined;
+    checkConnection(body, deployed, live).then(
       (r) => res.json(r),
       () => res.status(500).json({ ok: false, message: 'the check failed unexpectedly' }),
     );
