@@ -8,6 +8,9 @@ const path = require('path');
 const crypto = require('crypto');
 
 const RECEIPTS_PATH = '/agentless-demo/receipts';
+/** The example's "accepted" debug node (output 1 of send-sms). */
+const ACCEPTED_DEBUG = 'a1e7c0de00000005';
+const ACCEPTED_SUMMARY = '"msg.sms.id = " & sms.id & " (to " & sms.to & ", " & sms.status & ")"';
 
 function readExample(prefix) {
   const dir = path.resolve(__dirname, '..', 'examples');
@@ -20,6 +23,11 @@ function buildDemoFlow({ editorPort, sandboxPort }) {
   const tab = flow.find((n) => n.type === 'tab');
   const secret = 'whsec_' + crypto.randomBytes(32).toString('base64');
   for (const n of flow) {
+    if (n.id === ACCEPTED_DEBUG) {
+      // The debug sidebar cuts a msg.sms object short before its id: show the id first, in one line.
+      n.targetType = 'jsonata';
+      n.complete = ACCEPTED_SUMMARY;
+    }
     if (n.type === 'agentless-account') {
       n.sandboxPort = String(sandboxPort);
       n.sandboxCallbackUrl = `http://127.0.0.1:${editorPort}${RECEIPTS_PATH}`;
@@ -74,4 +82,4 @@ function buildDemoFlow({ editorPort, sandboxPort }) {
   return flow;
 }
 
-module.exports = { buildDemoFlow, RECEIPTS_PATH };
+module.exports = { buildDemoFlow, RECEIPTS_PATH, ACCEPTED_DEBUG };

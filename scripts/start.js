@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: Node-RED 4.1 on 127.0.0.1:1880 with this package loaded, a sandbox account, and the demo
+// `npm start`: Node-RED (the devDependency) on 127.0.0.1:1880 with this package loaded, a sandbox account, and the demo
 // flow deployed on first start (example 01, plus delivery receipts posted back by the sandbox).
 // The user directory is .demo/ (git-ignored); delete it to start over.
 'use strict';
@@ -21,19 +21,26 @@ if (!fs.existsSync(path.join(root, 'nodes', 'agentless-send-sms.js'))) {
 
 fs.mkdirSync(userDir, { recursive: true });
 const settingsFile = path.join(userDir, 'settings.js');
-if (!fs.existsSync(settingsFile)) {
-  // A per-checkout key for the demo's credential file; never committed (.demo/ is ignored).
-  const settings = {
-    uiHost: '127.0.0.1',
-    uiPort: port,
-    nodesDir: root,
-    flowFile: 'flows.json',
-    credentialSecret: crypto.randomBytes(24).toString('hex'),
-    telemetry: { enabled: false },
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-  };
-  fs.writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
+// Written on every start so an older demo directory gets today's settings; only the key of the
+// credential file is kept (a per-checkout key, never committed: .demo/ is ignored).
+let credentialSecret = '';
+try {
+  credentialSecret = require(settingsFile).credentialSecret || '';
+} catch {
+  /* first start */
 }
+const settings = {
+  uiHost: '127.0.0.1',
+  uiPort: port,
+  nodesDir: root,
+  flowFile: 'flows.json',
+  credentialSecret: credentialSecret || crypto.randomBytes(24).toString('hex'),
+  // No update checks, and no welcome tour: its modal would cover the demo flow on first sight.
+  telemetry: { enabled: false },
+  editorTheme: { tours: false },
+  logging: { console: { level: 'info', metrics: false, audit: false } },
+};
+fs.writeFileSync(settingsFile, `// Written by npm start on every start (edits are replaced).\nmodule.exports = ${JSON.stringify(settings, null, 2)};\n`);
 
 function request(method, p, body, headers = {}) {
   return new Promise((resolve, reject) => {

@@ -17,6 +17,9 @@ import { RedisSendQueue } from './redis-send-queue';
 import { RedisIdempotencyStore } from './redis-idempotency-store';
 import { RedisEventStore } from './redis-event-store';
 import { RedisOptOutStore } from './redis-opt-out-store';
+import { loadRedisLibraries, type RedisPackageNames } from './redis-libraries';
+import { UnavailableCoordination } from './unavailable-coordination';
+import { SmsError } from '../util/errors';
 import { LocalCoordination } from './local';
 
 export { LocalCoordination } from './local';
@@ -75,9 +78,10 @@ export class RedisCoordination implements Coordination {
     accountId: string,
     private readonly settings: RedisSettings,
     budget: BudgetSettings,
-    private readonly deps: { clock: Clock; logger: Logger },
+    private readonly deps: { clock: Clock; logger: Logger; packages?: RedisPackageNames },
   ) {
-    this.link = new RedisLink(settings, deps.logger);
+    // Throws dependency_missing (naming the install command) when ioredis or BullMQ is not installed.
+    this.link = new RedisLink(settings, deps.logger, undefined, loadRedisLibraries(deps.packages));
     this.keys = `${settings.keyPrefix}${safeName(accountId)}:`;
     this.budget = new RedisBudget(this.link, { requestsPerMinute: budget.requestsPerMinute, windowMs: budget.windowMs, keys: this.keys, clock: deps.clock });
   }
@@ -130,13 +134,20 @@ export class RedisCoordination implements Coordination {
   }
 }
 
-/** The coordination an account's settings ask for (`local` unless `redis` is chosen). */
+/**
+ * The coordination an account's settings ask for (`local` unless `redis` is chosen). Redis that cannot
+ * start (libraries not installed, unusable URL) gives an UnavailableCoordination holding the reason.
+ */
 export function createCoordination(
   accountId: string,
   parsed: { budget: BudgetSettings; coordination: { mode: 'local' } | { mode: 'redis'; redis: RedisSettings } },
-  deps: { clock: Clock; logger: Logger; userDir?: string },
+  deps: { clock: Clock; logger: Logger; userDir?: string; packages?: RedisPackageNames },
 ): Coordination {
-  return parsed.coordination.mode === 'redis'
-    ? new RedisCoordination(accountId, parsed.coordination.redis, parsed.budget, deps)
-    : new LocalCoordination(parsed.budget, { clock: deps.clock, accountId, userDir: deps.userDir, logger: deps.logger });
+  if (parsed.coordination.mode !== 'redis') return new LocalCoordination(parsed.budget, { clock: deps.clock, accountId, userDir: deps.userDir, logger: deps.logger });
+  try {
+    return new RedisCoordination(accountId, parsed.coordination.redis, parsed.budget, deps);
+  } catch (err) {
+    if (err instanceof SmsError) return new UnavailableCoordination(err, parsed.budget, deps.clock);
+    throw err;
+  }
 }

@@ -4,9 +4,11 @@
  * reads before it writes (so a store answers store_unavailable at once instead of hanging while
  * Redis is down; ioredis reconnects by itself and the stores recover when it is back).
  */
-import Redis, { type RedisOptions } from 'ioredis';
+import type Redis from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { SmsError } from '../util/errors';
 import type { Logger } from '../util/logger';
+import { loadRedisLibraries, type RedisLibraries } from './redis-libraries';
 
 export interface RedisSettings {
   /** redis://[user@]host:port[/db] or rediss://... (no password: that is a credential) */
@@ -81,13 +83,15 @@ export class RedisLink {
   /** Until the first connection attempt ends, callers wait for it instead of failing at once. */
   private settled = false;
 
+  /** `libraries`: ioredis and BullMQ, loaded on first use (throws dependency_missing when not installed). */
   constructor(
     settings: Pick<RedisSettings, 'url' | 'password' | 'tls'>,
     private readonly logger: Logger,
     readonly label = redactUrl(settings.url),
+    readonly libraries: RedisLibraries = loadRedisLibraries(),
   ) {
     this.options = redisOptions(settings);
-    this.client = new Redis({ ...this.options, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 5000 });
+    this.client = new libraries.ioredis.Redis({ ...this.options, maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 5000 });
     this.client.on('ready', () => {
       if (!this.wasReady || this.lastError) this.logger.info(`Redis ${this.label} connected`);
       this.wasReady = true;
@@ -143,7 +147,7 @@ export class RedisLink {
 
   /** A second connection with the same options (subscriptions need their own). */
   duplicate(): Redis {
-    const c = new Redis({ ...this.options, maxRetriesPerRequest: null });
+    const c = new this.libraries.ioredis.Redis({ ...this.options, maxRetriesPerRequest: null });
     c.on('error', () => {
       /* reported by the main connection */
     });

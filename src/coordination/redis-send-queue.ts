@@ -19,8 +19,8 @@
  * - Shutdown: jobs this instance holds go back to `wait` at once (not after the lease), keeping their
  *   `started` mark.
  */
-import { Queue, Worker, WaitingError, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Queue, Worker, Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { SmsError } from '../util/errors';
 import type { Logger } from '../util/logger';
 import { toStorable, type SendJob, type StoredOutcome } from '../dispatch/job';
@@ -71,12 +71,12 @@ export class RedisSendQueue implements SenderQueueStore {
     private readonly link: RedisLink,
     private readonly o: RedisSendQueueOptions,
   ) {
-    const client = new Redis({ ...link.options, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const client = new link.libraries.ioredis.Redis({ ...link.options, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     client.on('error', () => {
       /* seen through the account's connection status */
     });
     this.clients.push(client);
-    this.queue = new Queue<JobData>(o.name, { connection: client, prefix: o.prefix });
+    this.queue = new link.libraries.bullmq.Queue<JobData>(o.name, { connection: client, prefix: o.prefix });
     this.queue.on('error', () => {
       /* seen through the account's connection status */
     });
@@ -85,12 +85,12 @@ export class RedisSendQueue implements SenderQueueStore {
   async open(): Promise<QueueEntry[]> {
     if (this.worker || this.closed) return [];
     // Blocking commands need a connection that never gives up a request (BullMQ's requirement).
-    const client = new Redis({ ...this.link.options, maxRetriesPerRequest: null });
+    const client = new this.link.libraries.ioredis.Redis({ ...this.link.options, maxRetriesPerRequest: null });
     client.on('error', () => {
       /* seen through the account's connection status */
     });
     this.clients.push(client);
-    const worker = new Worker<JobData>(this.o.name, (job, token) => this.process(job, token ?? ''), {
+    const worker = new this.link.libraries.bullmq.Worker<JobData>(this.o.name, (job, token) => this.process(job, token ?? ''), {
       connection: client,
       prefix: this.o.prefix,
       concurrency: Math.max(1, this.o.concurrency),
@@ -202,7 +202,7 @@ export class RedisSendQueue implements SenderQueueStore {
           await new Promise((r) => setTimeout(r, 1000));
         }
       }
-      c.reject(new WaitingError());
+      c.reject(new this.link.libraries.bullmq.WaitingError());
     })();
   }
 
@@ -231,8 +231,8 @@ export class RedisSendQueue implements SenderQueueStore {
       if (this.closed) {
         // Claimed while closing: hand it straight back.
         bjob.moveToWait(token).then(
-          () => reject(new WaitingError()),
-          () => reject(new WaitingError()),
+          () => reject(new this.link.libraries.bullmq.WaitingError()),
+          () => reject(new this.link.libraries.bullmq.WaitingError()),
         );
         return;
       }

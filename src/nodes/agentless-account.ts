@@ -9,6 +9,7 @@ import type { AccountDef, AccountNode, AccountNodeCredentials } from './kit/type
 import { AccountRuntime } from '../providers/account';
 import { parseAccountConfig } from '../providers/account-config';
 import { createCoordination } from '../coordination/coordination';
+import { UnavailableCoordination } from '../coordination/unavailable-coordination';
 import { systemClock } from '../util/clock';
 import { nodeLogger, onClose, packageSettings } from './kit/node-kit';
 import { registerAccountAdminRoutes } from './admin/account-admin';
@@ -30,7 +31,14 @@ export = function (RED: NodeAPI) {
     // of "never more than N per window" take seconds. Not a product setting.
     const parsed = parseAccountConfig(config, this.credentials ?? {}, agentlessSms?.budgetWindowMs);
     const logger = nodeLogger(this);
-    const coordination = createCoordination(this.id, parsed, { clock: systemClock, logger, userDir });
+    // TEST ONLY: `settings.agentlessSms.redisPackages` names the Redis libraries to load, so a test can name
+    // one that is not installed and see what a user without them sees. Not a product setting.
+    const coordination = createCoordination(this.id, parsed, { clock: systemClock, logger, userDir, packages: agentlessSms?.redisPackages });
+    if (coordination instanceof UnavailableCoordination) {
+      // Every message through this account gets the same error on output 2; say it once here as well.
+      this.error(coordination.error.message);
+      this.status({ fill: 'red', shape: 'ring', text: `agentless-account.status.${coordination.error.code}` });
+    }
     // Grant authorization-code: the signed-in user's tokens, in an encrypted store; rotations also go to the runtime's credentials.
     const auth = accountAuth(this.id, parsed, {
       userDir,

@@ -20,6 +20,8 @@ const ERROR_TABLE = {
   invalid_message_id: { group: 'input', perMessage: true },
   invalid_request: { group: 'input' },
   config_missing: { group: 'input' },
+  // an account set to Redis coordination, without the Redis libraries (bullmq, ioredis) installed
+  dependency_missing: { group: 'input' },
   // the msg is too large to keep in the durable queue (its stored copy is capped by bytes)
   msg_too_large: { group: 'input', perMessage: true },
   // dispatch

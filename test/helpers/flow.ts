@@ -8,8 +8,9 @@ import os from 'os';
 import path from 'path';
 import { builtNode } from './built';
 import { SandboxServer, type SandboxOptions } from '../../src/sandbox/server';
+import { NODE_RED_MAIN } from './node-red';
 
-helper.init(require.resolve('node-red'));
+helper.init(NODE_RED_MAIN);
 
 export const accountNode = builtNode('agentless-account');
 export const senderNode = builtNode('agentless-sender');

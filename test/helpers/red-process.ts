@@ -9,6 +9,7 @@ import http from 'http';
 import os from 'os';
 import path from 'path';
 import type { AddressInfo } from 'net';
+import { NODE_RED_CLI } from './node-red';
 import { assertFreshBuild } from './built';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -86,13 +87,9 @@ export class RedProcess {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [...this.nodeArgs, path.join(ROOT, 'node_modules/node-red/red.js'), '-u', this.userDir, '-s', path.join(this.userDir, 'settings.js'), '-p', String(this.port)],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [...this.nodeArgs, NODE_RED_CLI, '-u', this.userDir, '-s', path.join(this.userDir, 'settings.js'), '-p', String(this.port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     child.stdout!.on('data', (d) => (this.log += d));
     child.stderr!.on('data', (d) => (this.log += d));

@@ -4,6 +4,8 @@ import os from 'os';
 import path from 'path';
 import request from 'supertest';
 import { signStandardWebhook } from '../../src/webhook/signature';
+// Initialises the test helper with the chosen Node-RED release.
+import '../helpers/flow';
 import { builtNode } from '../helpers/built';
 
 // The helper ships no types; it is required untyped so this file declares no global module shim.

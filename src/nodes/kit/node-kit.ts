@@ -7,6 +7,7 @@
 import type { Node, NodeAPI, NodeMessageInFlow, NodeStatus } from 'node-red';
 import type { Clock } from '../../util/clock';
 import { systemClock } from '../../util/clock';
+import type { RedisPackageNames } from '../../coordination/redis-libraries';
 
 export { nodeLogger } from './logger';
 
@@ -27,7 +28,7 @@ export interface PackageSettings {
   httpNodeAuth?: unknown;
   httpAdminMiddleware?: unknown;
   /** TEST ONLY hooks under `agentlessSms` (see the entry files that read them); not product settings. */
-  agentlessSms?: { budgetWindowMs?: number; complianceClock?: { now?: () => number } };
+  agentlessSms?: { budgetWindowMs?: number; complianceClock?: { now?: () => number }; redisPackages?: RedisPackageNames };
 }
 
 export function packageSettings(RED: NodeAPI): PackageSettings {

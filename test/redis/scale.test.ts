@@ -48,14 +48,30 @@ describe('three Node-RED instances coordinated through Redis', function () {
     const flow = [
       { id: 't', type: 'tab', label: 'scale' },
       {
-        id: 'acct', type: 'agentless-account', name: 'Genesys shared', provider: 'genesys-cloud', region: 'mypurecloud.com', apiBaseUrl: url, authBaseUrl: url,
-        requestsPerMinute: BUDGET, coordination: 'redis', redisUrl: redis.url, redisKeyPrefix: 'scale-test:', redisLease: 2, credentials: CREDS,
+        id: 'acct',
+        type: 'agentless-account',
+        name: 'Genesys shared',
+        provider: 'genesys-cloud',
+        region: 'mypurecloud.com',
+        apiBaseUrl: url,
+        authBaseUrl: url,
+        requestsPerMinute: BUDGET,
+        coordination: 'redis',
+        redisUrl: redis.url,
+        redisKeyPrefix: 'scale-test:',
+        redisLease: 2,
+        credentials: CREDS,
       },
       { id: 'sender', type: 'agentless-sender', name: 'Main number', account: 'acct', fromAddress: '+12025550100', mode: 'agentless', ratePerSecond: 50, burst: 5, queueLimit: 1000 },
       { id: 'in', z: 't', type: 'http in', url: '/enqueue', method: 'post', wires: [['split', 'resp']] },
       { id: 'resp', z: 't', type: 'http response', statusCode: '202', wires: [] },
       {
-        id: 'split', z: 't', type: 'function', name: 'one msg per n', outputs: 1, wires: [['send']],
+        id: 'split',
+        z: 't',
+        type: 'function',
+        name: 'one msg per n',
+        outputs: 1,
+        wires: [['send']],
         func: `const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '+12025550123', payload: 'scale ' + msg.payload.prefix + i, n: msg.payload.prefix + i, ...(msg.payload.key ? { sms: { idempotencyKey: msg.payload.key } } : {}) }); return [out];`,
       },
       { id: 'send', z: 't', type: 'agentless-send-sms', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['report1'], ['report2']] },
@@ -97,7 +113,9 @@ describe('three Node-RED instances coordinated through Redis', function () {
   it('shares one request budget: no window holds more than the budget, every message sent once', async () => {
     await Promise.all(reds.map((red, i) => enqueue(red, `b${i}-`, 5)));
     (await until(() => reports('b').length >= 15, 20_000)).should.be.true(`only ${reports('b').length} of 15 outcomes`);
-    reports('b').every((r) => r.out === 1).should.be.true(JSON.stringify(reports('b').filter((r) => r.out !== 1)));
+    reports('b')
+      .every((r) => r.out === 1)
+      .should.be.true(JSON.stringify(reports('b').filter((r) => r.out !== 1)));
     const times = sends().map((r) => r.at);
     times.length.should.equal(15);
     // Arrival times at the platform: 100 ms of slack for the trip from the grant to the sandbox.
@@ -111,7 +129,9 @@ describe('three Node-RED instances coordinated through Redis', function () {
     const before = sends().length;
     await Promise.all(reds.map((red, i) => enqueue(red, `p${i}-`, 2)));
     (await until(() => reports('p').length >= 6, 20_000)).should.be.true(`only ${reports('p').length} of 6 outcomes`);
-    reports('p').every((r) => r.out === 1).should.be.true();
+    reports('p')
+      .every((r) => r.out === 1)
+      .should.be.true();
     const after = sends().slice(before);
     const limited = after.findIndex((r) => r.status === 429);
     limited.should.be.aboveOrEqual(0);
@@ -129,7 +149,13 @@ describe('three Node-RED instances coordinated through Redis', function () {
     (await until(() => server.state.messages.length >= texts0 + 2, 10_000)).should.be.true();
     await reds[0].stop('SIGKILL');
     const textOf = (m: { request: Record<string, unknown> }) => JSON.stringify(m.request);
-    const sentN = () => new Set(server.state.messages.slice(texts0).map((m) => (/scale (k-\d+)/.exec(textOf(m)) ?? [])[1]).filter(Boolean));
+    const sentN = () =>
+      new Set(
+        server.state.messages
+          .slice(texts0)
+          .map((m) => (/scale (k-\d+)/.exec(textOf(m)) ?? [])[1])
+          .filter(Boolean),
+      );
     const reported = () => new Set(reports('k').map((r) => r.n));
     // Every message ends reported, or at least sent: an outcome the killed instance had just handed to
     // its own flow when it died cannot reach the collector (that flow died with it), but nothing is lost.
@@ -153,7 +179,11 @@ describe('three Node-RED instances coordinated through Redis', function () {
   });
 
   it('emits a webhook event posted to two instances once', async () => {
-    const body = JSON.stringify({ type: 'message.status', id: 'evt-scale-1', data: { id: 'msg-scale-1', conversationId: 'c', to: '+12025550123', from: '+12025550100', status: 'delivered', normalizedReceipts: [], timestamp: '2024-01-01T00:00:00Z' } });
+    const body = JSON.stringify({
+      type: 'message.status',
+      id: 'evt-scale-1',
+      data: { id: 'msg-scale-1', conversationId: 'c', to: '+12025550123', from: '+12025550100', status: 'delivered', normalizedReceipts: [], timestamp: '2024-01-01T00:00:00Z' },
+    });
     const [a, b] = await Promise.all([reds[1].req('POST', '/hook', body, { 'content-type': 'application/json' }), reds[2].req('POST', '/hook', body, { 'content-type': 'application/json' })]);
     [a.status, b.status].should.eql([200, 200]);
     [JSON.parse(a.body).status, JSON.parse(b.body).status].sort().should.eql(['accepted', 'duplicate']);
@@ -168,10 +198,14 @@ describe('three Node-RED instances coordinated through Redis', function () {
       await Promise.all([enqueue(reds[1], a, 1, `same-${round}`), enqueue(reds[2], b, 1, `same-${round}`)]);
       const both = () => [...reports(a), ...reports(b)];
       (await until(() => both().length >= 2, 20_000)).should.be.true(`round ${round}: ${JSON.stringify(both())}`);
-      both().every((r) => r.out === 1).should.be.true(JSON.stringify(both()));
+      both()
+        .every((r) => r.out === 1)
+        .should.be.true(JSON.stringify(both()));
       const texts = server.state.messages.map((m) => JSON.stringify(m.request)).filter((t) => t.includes(`scale i${round}`));
       texts.should.have.length(1, `round ${round}: the key reached the platform ${texts.length} times`);
-      both().filter((r) => r.dup).should.have.length(1);
+      both()
+        .filter((r) => r.dup)
+        .should.have.length(1);
       new Set(both().map((r) => r.id)).size.should.equal(1, 'the duplicate carries the id of the message that was sent');
     }
   });
