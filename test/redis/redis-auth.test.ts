@@ -41,14 +41,29 @@ describe('a signed-in user shared by two instances through Redis', function () {
     const flow = [
       { id: 't', type: 'tab', label: 'shared user' },
       {
-        id: 'acct', type: 'agentless-account', name: 'Genesys shared user', provider: 'genesys-cloud', region: 'mypurecloud.com', grant: 'authorization-code',
-        apiBaseUrl: url, authBaseUrl: url, coordination: 'redis', redisUrl: redis.url, redisKeyPrefix: 'auth-test:', credentials: { ...CREDS, refreshToken },
+        id: 'acct',
+        type: 'agentless-account',
+        name: 'Genesys shared user',
+        provider: 'genesys-cloud',
+        region: 'mypurecloud.com',
+        grant: 'authorization-code',
+        apiBaseUrl: url,
+        authBaseUrl: url,
+        coordination: 'redis',
+        redisUrl: redis.url,
+        redisKeyPrefix: 'auth-test:',
+        credentials: { ...CREDS, refreshToken },
       },
       { id: 'sender', type: 'agentless-sender', name: 'Queue', account: 'acct', fromAddress: '', mode: 'queue', queueId: QUEUE, ratePerSecond: 50, burst: 5, queueLimit: 1000 },
       { id: 'in', z: 't', type: 'http in', url: '/enqueue', method: 'post', wires: [['split', 'resp']] },
       { id: 'resp', z: 't', type: 'http response', statusCode: '202', wires: [] },
       {
-        id: 'split', z: 't', type: 'function', name: 'one msg per n', outputs: 1, wires: [['send']],
+        id: 'split',
+        z: 't',
+        type: 'function',
+        name: 'one msg per n',
+        outputs: 1,
+        wires: [['send']],
         func: `const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '+120255501' + String(i).padStart(2, '0'), payload: 'hi', n: msg.payload.prefix + i, sms: { useExistingConversation: true } }); return [out];`,
       },
       { id: 'send', z: 't', type: 'agentless-send-sms', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['r1'], ['r2']] },
@@ -69,14 +84,25 @@ describe('a signed-in user shared by two instances through Redis', function () {
 
   it('one refresh for both instances, again after a 401 on both; none refused', async function () {
     await Promise.all(reds.map((red, i) => enqueue(red, `a${i}-`, 10)));
-    (await until(() => outcomes('a').length >= 20, 30_000)).should.be.true(`only ${outcomes("a").length} of 20: ${JSON.stringify(collector.items)} ${reds.map((r) => r.log).join("\n")}`);
-    outcomes('a').every((r) => r.out === 1).should.be.true(JSON.stringify(outcomes('a').filter((r) => r.out !== 1)));
+    (await until(() => outcomes('a').length >= 20, 30_000)).should.be.true(`only ${outcomes('a').length} of 20: ${JSON.stringify(collector.items)} ${reds.map((r) => r.log).join('\n')}`);
+    outcomes('a')
+      .every((r) => r.out === 1)
+      .should.be.true(JSON.stringify(outcomes('a').filter((r) => r.out !== 1)));
     server.oauth.stats.refreshGrants.should.equal(1);
 
     server.control({ revokeTokens: true });
     await Promise.all(reds.map((red, i) => enqueue(red, `b${i}-`, 10)));
-    (await until(() => outcomes('b').length >= 20, 30_000)).should.be.true(`only ${outcomes("b").length} of 20: ${JSON.stringify(collector.items.filter((r) => String(r.n).startsWith("b")).map((r) => r.n).sort())} ${JSON.stringify(server.requests.filter((r) => r.status !== 200 && r.status !== 202).slice(0, 20))} ${reds.map((r) => r.log).join("\n")}`);
-    outcomes('b').every((r) => r.out === 1).should.be.true(JSON.stringify(outcomes('b').filter((r) => r.out !== 1)));
+    (await until(() => outcomes('b').length >= 20, 30_000)).should.be.true(
+      `only ${outcomes('b').length} of 20: ${JSON.stringify(
+        collector.items
+          .filter((r) => String(r.n).startsWith('b'))
+          .map((r) => r.n)
+          .sort(),
+      )} ${JSON.stringify(server.requests.filter((r) => r.status !== 200 && r.status !== 202).slice(0, 20))} ${reds.map((r) => r.log).join('\n')}`,
+    );
+    outcomes('b')
+      .every((r) => r.out === 1)
+      .should.be.true(JSON.stringify(outcomes('b').filter((r) => r.out !== 1)));
     server.oauth.stats.refreshGrants.should.equal(2);
     server.oauth.stats.refusedGrants.should.equal(0);
   });
