@@ -28,6 +28,7 @@ import type { IncomingMessage } from 'http';
 import type { Duplex } from 'stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import type { Route, RouteContext } from './server';
+import type { QueueConversation } from './genesys-api';
 import type { SandboxMessage } from './state';
 
 export const TOPIC_LIMIT = 1000;
@@ -43,18 +44,8 @@ interface Channel {
   timer: NodeJS.Timeout;
 }
 
-/** What the notification service needs to know about a queue conversation. */
-export interface QueueConversationView {
-  id: string;
-  queueId: string;
-  toAddress: string;
-  fromAddress: string;
-  agentParticipantId: string;
-  customerParticipantId: string;
-  communicationId: string;
-  messageIds: string[];
-  replyIds?: string[];
-}
+/** What the notification service needs to know about a queue conversation (the sandbox's own record). */
+export type QueueConversationView = QueueConversation;
 
 export interface NotificationHost {
   url: string;
