@@ -25,7 +25,10 @@ const TYPE = 'agentless-webhook-receiver';
 export = function (RED: NodeAPI) {
   const rtSettings = packageSettings(RED);
   const { userDir } = rtSettings;
-  const registry = RouteRegistry.forApp(RED.httpNode as unknown as ExpressLikeApp, { direct: !rtSettings.httpNodeAuth && !rtSettings.httpAdminMiddleware });
+  const registry = RouteRegistry.forApp(RED.httpNode as unknown as ExpressLikeApp, {
+    direct: !rtSettings.httpNodeAuth && !rtSettings.httpNodeMiddleware && !rtSettings.httpAdminMiddleware,
+    middleware: rtSettings.httpNodeMiddleware,
+  });
 
   function ReceiverNode(this: Node<ReceiverCredentials>, config: ReceiverNodeDef) {
     RED.nodes.createNode(this, config);

@@ -7,14 +7,15 @@
  *   (mounted at "/" before the node app) parses JSON bodies for every path, which would consume the
  *   stream before our route runs; signatures need the untouched bytes. The capture reads the bounded
  *   raw body for registered paths only and marks the request as parsed (`_body`) so body parsers skip it.
- * - a dispatcher on the node app (so httpNodeAuth and httpNodeMiddleware still apply) that hands the
+ * - a dispatcher on the node app (so httpNodeAuth applies; httpNodeMiddleware is run as core http-in runs it) that hands the
  *   request to the handler registered for its path.
  *
  * The way through the rest of express (the editor's app, its middleware, the node app) costs about a
  * quarter of the CPU of an acknowledgement. So once a POST to a path has reached the dispatcher, which
  * proves nothing on the way answers or claims that path, later POSTs to it are processed by the
  * capture straight away. Only where nothing on the way must see them: not with httpNodeAuth (it checks
- * every request) or httpAdminMiddleware configured (`direct: false`).
+ * every request), httpNodeMiddleware (a user's own allow list or logging) or httpAdminMiddleware
+ * configured (`direct: false`).
  */
 import type { IncomingMessage, ServerResponse } from 'http';
 
@@ -67,6 +68,16 @@ const registries = new WeakMap<object, RouteRegistry>();
 export interface RegistryOptions {
   /** Whether a path proven to reach the dispatcher may skip the rest of express (see above). */
   direct?: boolean;
+  /**
+   * Node-RED's httpNodeMiddleware (a function or an array of them). Core http-in applies it to each of
+   * its routes; receivers get it too, before their handler, so a user's allow list or logging sees them.
+   */
+  middleware?: unknown;
+}
+
+function middlewareList(m: unknown): Middleware[] {
+  const list = Array.isArray(m) ? m : [m];
+  return list.filter((f): f is Middleware => typeof f === 'function');
 }
 
 export class RouteRegistry {
@@ -77,13 +88,30 @@ export class RouteRegistry {
   private constructor(
     private readonly app: ExpressLikeApp,
     private readonly direct: boolean,
+    private readonly middleware: Middleware[] = [],
   ) {}
+
+  /** Runs the user's middleware in order, then `done`; an error or an answer on the way ends it there. */
+  private runMiddleware(req: Req, res: ServerResponse, done: () => void, fail: Next): void {
+    let i = 0;
+    const step: Next = (err) => {
+      if (err) return fail(err);
+      const mw = this.middleware[i++];
+      if (!mw) return done();
+      try {
+        mw(req, res, step);
+      } catch (e) {
+        fail(e);
+      }
+    };
+    step();
+  }
 
   /** The registry of `app`, installing its hooks on first use only. */
   static forApp(app: ExpressLikeApp, opts: RegistryOptions = {}): RouteRegistry {
     let r = registries.get(app);
     if (!r) {
-      r = new RouteRegistry(app, opts.direct === true);
+      r = new RouteRegistry(app, opts.direct === true, middlewareList(opts.middleware));
       r.install();
       registries.set(app, r);
     }
@@ -145,22 +173,29 @@ export class RouteRegistry {
         res.end();
         return;
       }
-      const raw = req[RAW];
-      if (raw) {
-        if (this.direct) this.provenPaths.add(requestPath(req));
-        void handler.process(req, res, raw);
-        return;
-      }
-      if (req._body || req.readableEnded) {
-        // Someone parsed the body before us and the raw bytes are gone: a setup we cannot verify.
-        res.statusCode = 500;
-        res.setHeader('Content-Type', 'application/json');
-        res.end('{"error":"raw_body_unavailable"}');
-        return;
-      }
-      handler.readBody(req, res).then(
-        (buf) => (buf ? handler.process(req, res, buf) : undefined),
-        (err) => next(err),
+      this.runMiddleware(
+        req,
+        res,
+        () => {
+          const raw = req[RAW];
+          if (raw) {
+            if (this.direct) this.provenPaths.add(requestPath(req));
+            void handler.process(req, res, raw);
+            return;
+          }
+          if (req._body || req.readableEnded) {
+            // Someone parsed the body before us and the raw bytes are gone: a setup we cannot verify.
+            res.statusCode = 500;
+            res.setHeader('Content-Type', 'application/json');
+            res.end('{"error":"raw_body_unavailable"}');
+            return;
+          }
+          handler.readBody(req, res).then(
+            (buf) => (buf ? handler.process(req, res, buf) : undefined),
+            (err) => next(err),
+          );
+        },
+        next,
       );
     };
 

@@ -66,8 +66,11 @@ export class RedProcess {
     return this.child?.pid;
   }
 
-  /** `settings` is merged over the defaults below (top-level keys replace). */
-  constructor(prefix = 'agentless-red-', settings: Record<string, unknown> = {}) {
+  /**
+   * `settings` is merged over the defaults below (top-level keys replace). `settingsSource` is JavaScript
+   * for settings JSON cannot carry (functions such as httpNodeMiddleware), assigned over them.
+   */
+  constructor(prefix = 'agentless-red-', settings: Record<string, unknown> = {}, settingsSource?: string) {
     assertFreshBuild();
     this.userDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     fs.writeFileSync(
@@ -81,7 +84,7 @@ export class RedProcess {
         editorTheme: { tours: false },
         logging: { console: { level: 'warn' } },
         ...settings,
-      })};`,
+      })};${settingsSource ? `\nObject.assign(module.exports, ${settingsSource});` : ''}`,
     );
   }
 

@@ -1,7 +1,8 @@
 /**
  * After a path's first POST has gone the whole way through express, later POSTs to it are answered
  * straight from the raw-body capture. These check that the short cut answers as the long way did, and
- * that it is never taken where something on the way must see every request (httpNodeAuth).
+ * that it is never taken where something on the way must see every request (httpNodeAuth,
+ * httpNodeMiddleware).
  */
 import assert from 'node:assert';
 import bcrypt from 'bcryptjs';
@@ -89,6 +90,32 @@ describe('webhook receiver: POSTs after the first skip the rest of express', fun
       assert.strictEqual((await red.req('POST', '/hooks/direct', e.body, e.headers)).status, 401);
       const wrong = 'Basic ' + Buffer.from('hooks:wrong').toString('base64');
       assert.strictEqual((await red.req('POST', '/hooks/direct', e.body, { ...e.headers, authorization: wrong })).status, 401);
+    });
+  });
+
+  describe('with httpNodeMiddleware', () => {
+    // A user's own gate in front of every http node: here, requests marked x-blocked are refused.
+    const gate = `{ httpNodeMiddleware: function (req, res, next) { if (req.headers['x-blocked']) { res.statusCode = 403; res.end('blocked'); } else next(); } }`;
+    const red = new RedProcess('wh-direct-mw-', {}, gate);
+    const collector = new Collector();
+    before(async () => startWith(red, await collector.start()));
+    after(async () => {
+      await red.dispose();
+      await collector.stop();
+    });
+
+    it('passes every request through the middleware, also after many have gone through', async () => {
+      let ok = 0;
+      for (let i = 0; i < 100 && ok < 5; i++) {
+        const e = event(`g-${i}`, `m-${i}`, 'delivery-success');
+        const r = await red.req('POST', '/hooks/direct', e.body, e.headers);
+        if (r.status === 200) ok++;
+        else await new Promise((r2) => setTimeout(r2, 50));
+      }
+      assert.strictEqual(ok, 5);
+      const e = event('g-x', 'm-x', 'delivery-success');
+      const r = await red.req('POST', '/hooks/direct', e.body, { ...e.headers, 'x-blocked': '1' });
+      assert.deepStrictEqual({ status: r.status, body: r.body }, { status: 403, body: 'blocked' });
     });
   });
 });

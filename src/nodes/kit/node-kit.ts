@@ -27,6 +27,7 @@ export interface PackageSettings {
   /** Node-RED's own: when set, webhook requests must pass them on every request (see RouteRegistry). */
   httpNodeAuth?: unknown;
   httpAdminMiddleware?: unknown;
+  httpNodeMiddleware?: unknown;
   /** TEST ONLY hooks under `agentlessSms` (see the entry files that read them); not product settings. */
   agentlessSms?: { budgetWindowMs?: number; complianceClock?: { now?: () => number }; redisPackages?: RedisPackageNames };
 }
