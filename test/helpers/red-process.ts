@@ -162,3 +162,15 @@ export class Collector {
     await new Promise((r) => this.server.close(r));
   }
 }
+
+/**
+ * The front of the child-process flows: `POST /enqueue` answers 202 at once, and `split` (a function body
+ * returning `[msgs]`) turns its payload into one msg per message for the node `send`.
+ */
+export function enqueueNodes(split: string): Record<string, unknown>[] {
+  return [
+    { id: 'in', z: 't', type: 'http in', url: '/enqueue', method: 'post', wires: [['split', 'resp']] },
+    { id: 'resp', z: 't', type: 'http response', statusCode: '202', wires: [] },
+    { id: 'split', z: 't', type: 'function', name: 'one msg per n', outputs: 1, wires: [['send']], func: split },
+  ];
+}

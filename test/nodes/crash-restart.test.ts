@@ -5,7 +5,7 @@
  */
 import should from 'should';
 import { SandboxServer } from '../../src/sandbox/server';
-import { Collector, RedProcess, until } from '../helpers/red-process';
+import { Collector, RedProcess, until, enqueueNodes } from '../helpers/red-process';
 
 const CREDS = { clientId: 'crash-client', clientSecret: 'crash-secret' };
 const TOTAL = 200;
@@ -29,12 +29,7 @@ describe('send-sms across kill -9 and restart', function () {
       { id: 't', type: 'tab', label: 'crash' },
       { id: 'acct', type: 'agentless-account', name: 'Genesys on loopback', provider: 'genesys-cloud', region: 'mypurecloud.com', apiBaseUrl: url, authBaseUrl: url, credentials: CREDS },
       { id: 'sender', type: 'agentless-sender', name: 'Main number', account: 'acct', fromAddress: '+12025550100', mode: 'agentless', ratePerSecond: 40, burst: 1, queueLimit: 1000 },
-      { id: 'in', z: 't', type: 'http in', url: '/enqueue', method: 'post', wires: [['split', 'resp']] },
-      { id: 'resp', z: 't', type: 'http response', statusCode: '202', wires: [] },
-      {
-        id: 'split', z: 't', type: 'function', name: 'one msg per n', outputs: 1, wires: [['send']],
-        func: `const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '+12025550123', payload: 'crash test ' + i, n: i }); return [out];`,
-      },
+      ...enqueueNodes(`const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '+12025550123', payload: 'crash test ' + i, n: i }); return [out];`),
       { id: 'send', z: 't', type: 'agentless-send-sms', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['report1'], ['report2']] },
       report(1),
       report(2),

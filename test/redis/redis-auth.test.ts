@@ -8,7 +8,7 @@
 import 'should';
 import Redis from 'ioredis';
 import { SandboxServer } from '../../src/sandbox/server';
-import { Collector, RedProcess, sleep, until } from '../helpers/red-process';
+import { Collector, RedProcess, sleep, until, enqueueNodes } from '../helpers/red-process';
 import { RedisServer } from '../helpers/redis-server';
 import { sandboxRefreshToken } from '../helpers/sandbox-sign-in';
 
@@ -55,17 +55,9 @@ describe('a signed-in user shared by two instances through Redis', function () {
         credentials: { ...CREDS, refreshToken },
       },
       { id: 'sender', type: 'agentless-sender', name: 'Queue', account: 'acct', fromAddress: '', mode: 'queue', queueId: QUEUE, ratePerSecond: 50, burst: 5, queueLimit: 1000 },
-      { id: 'in', z: 't', type: 'http in', url: '/enqueue', method: 'post', wires: [['split', 'resp']] },
-      { id: 'resp', z: 't', type: 'http response', statusCode: '202', wires: [] },
-      {
-        id: 'split',
-        z: 't',
-        type: 'function',
-        name: 'one msg per n',
-        outputs: 1,
-        wires: [['send']],
-        func: `const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '+120255501' + String(i).padStart(2, '0'), payload: 'hi', n: msg.payload.prefix + i, sms: { useExistingConversation: true } }); return [out];`,
-      },
+      ...enqueueNodes(
+        `const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '+120255501' + String(i).padStart(2, '0'), payload: 'hi', n: msg.payload.prefix + i, sms: { useExistingConversation: true } }); return [out];`,
+      ),
       { id: 'send', z: 't', type: 'agentless-send-sms', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['r1'], ['r2']] },
       { id: 'r1', z: 't', type: 'function', outputs: 1, wires: [['post']], func: `msg.payload = { out: 1, n: msg.n }; return msg;` },
       { id: 'r2', z: 't', type: 'function', outputs: 1, wires: [['post']], func: `msg.payload = { out: 2, n: msg.n, code: msg.error && msg.error.code }; return msg;` },

@@ -9,7 +9,7 @@ import fs from 'fs';
 import path from 'path';
 import 'should';
 import { SandboxServer } from '../../src/sandbox/server';
-import { Collector, RedProcess, sleep, until } from '../helpers/red-process';
+import { Collector, RedProcess, sleep, until, enqueueNodes } from '../helpers/red-process';
 import { RedisServer } from '../helpers/redis-server';
 
 const CREDS = { clientId: 'scale-client', clientSecret: 'scale-secret' };
@@ -63,17 +63,9 @@ describe('three Node-RED instances coordinated through Redis', function () {
         credentials: CREDS,
       },
       { id: 'sender', type: 'agentless-sender', name: 'Main number', account: 'acct', fromAddress: '+12025550100', mode: 'agentless', ratePerSecond: 50, burst: 5, queueLimit: 1000 },
-      { id: 'in', z: 't', type: 'http in', url: '/enqueue', method: 'post', wires: [['split', 'resp']] },
-      { id: 'resp', z: 't', type: 'http response', statusCode: '202', wires: [] },
-      {
-        id: 'split',
-        z: 't',
-        type: 'function',
-        name: 'one msg per n',
-        outputs: 1,
-        wires: [['send']],
-        func: `const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '+12025550123', payload: 'scale ' + msg.payload.prefix + i, n: msg.payload.prefix + i, ...(msg.payload.key ? { sms: { idempotencyKey: msg.payload.key } } : {}) }); return [out];`,
-      },
+      ...enqueueNodes(
+        `const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '+12025550123', payload: 'scale ' + msg.payload.prefix + i, n: msg.payload.prefix + i, ...(msg.payload.key ? { sms: { idempotencyKey: msg.payload.key } } : {}) }); return [out];`,
+      ),
       { id: 'send', z: 't', type: 'agentless-send-sms', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['report1'], ['report2']] },
       { id: 'report1', z: 't', type: 'function', outputs: 1, wires: [['post']], func: `msg.payload = { out: 1, n: msg.n, id: msg.sms.id, dup: msg.sms.duplicate === true }; return msg;` },
       { id: 'report2', z: 't', type: 'function', outputs: 1, wires: [['post']], func: `msg.payload = { out: 2, n: msg.n, code: msg.error && msg.error.code }; return msg;` },
