@@ -39,7 +39,7 @@ export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
         { ratePerSecond: 100, messages: 2000 },
       ],
     },
-    throughput: { messages: 1000, concurrency: 8, curve: [1, 2, 4, 8, 16] },
+    throughput: { messages: 1000, concurrency: 8, curve: env.BENCH_CURVE ? env.BENCH_CURVE.split(',').map(Number) : [1, 2, 4, 8, 16] },
     webhook: {
       rates: [500, 1000, 2000],
       seconds: Number(env.BENCH_WEBHOOK_SECONDS ?? (spec ? 30 : 6)),
