@@ -103,6 +103,19 @@ interface Run {
 
 type Gate = { go: true } | { fail: SmsError } | { duplicate: SendOutcome } | { stop: true };
 
+/**
+ * The start record of the next job, written while the request ahead of it is in flight (see
+ * `armNext`): when that request ends, this job's request may go at once instead of waiting for a
+ * commit of its own.
+ */
+interface Arm {
+  id: string;
+  /** The attempt count in the start record (the job's count before it, plus one). */
+  attempts: number;
+  /** Resolves once the start record is on disk. */
+  written: Promise<void>;
+}
+
 export class Dispatcher {
   private readonly opts: DispatcherOptions;
   private readonly clock: Clock;
@@ -116,6 +129,10 @@ export class Dispatcher {
   private readonly shared: SharedBudget | null;
   private readonly delivery: OutcomeDelivery;
   private readonly runs = new Map<string, Run>();
+  /** At most one job is armed at a time: the first waiting one, while every slot is taken. */
+  private armed: Arm | null = null;
+  /** Only the local store arms (a shared queue's started jobs are adopted by other instances). */
+  private readonly canArm: boolean;
   private readonly sleepers = new Set<() => void>();
   private readonly changeListeners = new Set<() => void>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -143,6 +160,7 @@ export class Dispatcher {
     this.persistent = opts.persistent ?? (opts.storeDir !== null || opts.queueStore !== undefined);
     this.shared = isSharedBudget(budget) ? budget : null;
     this.queue = opts.queueStore ?? new SendQueue(opts.storeDir, { limit: opts.queueLimit, fileName: `${prefix}-queue.jsonl`, fsync: opts.fsync, logger: opts.logger });
+    this.canArm = this.queue instanceof SendQueue;
     this.delivery = new OutcomeDelivery({ queue: this.queue, logger: opts.logger, storeFailed: (err) => this.storeFailed(err), changed: () => this.changed() });
     this.idem =
       opts.idempotencyStore ??
@@ -312,6 +330,9 @@ export class Dispatcher {
     if (this.closing) return;
     this.closing = true;
     this.openTimer?.cancel();
+    // An armed job whose request never left goes back to waiting, so a clean restart resends it
+    // instead of reporting it ambiguous.
+    this.disarm();
     this.kick();
     if (this.starting) await this.starting;
     const pending = [...this.runs.values()].map((r) => r.done);
@@ -368,6 +389,69 @@ export class Dispatcher {
           this.changed();
         });
     }
+    this.armNext();
+  }
+
+  /**
+   * Write the next job's start record ahead of its turn, while the request before it is in flight, so
+   * the fsync it needs overlaps that round trip instead of following it. In strict order (1 in flight)
+   * that takes the one commit per message off the critical path: when response N comes, request N+1
+   * goes out at once, and N's result record is committed (with N+2's start) while N+1 is in flight.
+   *
+   * Strict order is unchanged: the armed job gets its slot, and asks every gate again, only once the
+   * job ahead of it has its outcome; only its start record is early. The price is the crash window: a
+   * job armed when the process dies was never requested but has a start record, so after a restart it
+   * is reported `ambiguous_send` (conservative; never a silent resend). That window is kept small: a
+   * job is armed only when it would go the moment a slot frees (no 429 pause, breaker closed, a token
+   * and an account-budget slot free, its deadline ahead, no idempotency key to claim), at most one job
+   * at a time, and the arm is undone (a `retry` record) as soon as the job would wait after all: the
+   * request ahead ends in a retry or a pause, a gate holds it, or the sender closes.
+   */
+  private armNext(): void {
+    if (this.armed || !this.canArm || !this.ready || this.closing || !this.storeOpen || !this.queue.ok) return;
+    const max = Math.max(1, this.opts.maxInFlight ?? 1);
+    let active = 0;
+    let inFlight = 0;
+    for (const r of this.runs.values()) {
+      if (r.settled) continue;
+      active++;
+      if (r.request) inFlight++;
+    }
+    // A free slot starts the job itself; with nothing in flight there is no round trip to overlap.
+    if (active < max || inFlight === 0) return;
+    let next: QueueEntry | undefined;
+    for (const e of this.queue.all()) {
+      if (e.outcome || this.runs.has(e.job.id)) continue;
+      next = e;
+      break;
+    }
+    if (!next || next.started) return;
+    const job = next.job;
+    if (job.idempotencyKey || !this.wouldGoNow(job)) return;
+    const attempts = job.attempts + 1;
+    const written = this.queue.markStarted(job.id, attempts);
+    // Observed by the job's run (or let go by disarm); never an unhandled rejection meanwhile.
+    written.catch(() => {});
+    this.armed = { id: job.id, attempts, written };
+  }
+
+  /** Whether a job would be requested the moment a slot frees (the cheap, synchronous gates). */
+  private wouldGoNow(job: SendJob): boolean {
+    const now = this.clock.now();
+    if (this.pauseUntil() > now || this.breaker.state !== 'closed' || this.bucket.available() < 1) return false;
+    if (now >= this.deadlineOf(job)) return false;
+    // The request ahead may not have taken its budget slot yet: two must be free.
+    if (this.budget instanceof AccountBudget) return this.budget.grantsNow(2);
+    return this.shared === null;
+  }
+
+  /** Undo the arm (of `id` only, when given): the job goes back to waiting, on disk too. */
+  private disarm(id?: string): void {
+    const a = this.armed;
+    if (!a || (id !== undefined && a.id !== id)) return;
+    this.armed = null;
+    // Issued after the start record, so it lands after it in the log; the job's count is restored.
+    void this.queue.markRetry(a.id, a.attempts - 1).catch((err) => this.storeFailed(err));
   }
 
   private async runJob(run: Run): Promise<void> {
@@ -375,13 +459,17 @@ export class Dispatcher {
     let last: SmsError | undefined;
     for (;;) {
       const gate = await this.waitForTurn(run, last);
+      if (!('go' in gate)) this.disarm(job.id);
       if ('stop' in gate) return;
       if ('duplicate' in gate) return this.finish(job, gate.duplicate);
       if ('fail' in gate) return this.finish(job, { ok: false, error: gate.fail, attempts: job.attempts });
 
-      const attempts = job.attempts + 1;
+      // Armed while the job ahead was in flight: its start record is (nearly always) on disk already.
+      const arm = this.armed?.id === job.id ? this.armed : null;
+      if (arm) this.armed = null;
+      const attempts = arm ? arm.attempts : job.attempts + 1;
       try {
-        await this.queue.markStarted(job.id, attempts);
+        await (arm ? arm.written : this.queue.markStarted(job.id, attempts));
       } catch (err) {
         this.breaker.onIgnored();
         this.storeFailed(err);
@@ -397,6 +485,7 @@ export class Dispatcher {
       let result: SendResult | undefined;
       let error: SmsError | undefined;
       run.request = (async () => (await this.getProvider()).send(job.message))();
+      this.armNext();
       this.changed();
       try {
         result = (await run.request) as SendResult;
@@ -409,6 +498,7 @@ export class Dispatcher {
       // Shutting down and the request never left (the account closed its budget first): the job
       // goes back to waiting in the store instead of failing, and resumes after the restart.
       if (error && this.closing && error.code === 'closed' && error.sent === 'no') {
+        this.disarm();
         job.attempts -= 1;
         await this.queue.markRetry(job.id, job.attempts).catch((err) => this.storeFailed(err));
         return;
@@ -452,6 +542,9 @@ export class Dispatcher {
         return this.finish(job, { ok: false, error: asRateLimited(error), attempts: job.attempts });
       }
 
+      // This job goes again (after a backoff or a pause) before the armed one behind it: that one
+      // would not go at once any more, so its arm is undone (and made again while this job is in flight).
+      this.disarm();
       try {
         await this.queue.markRetry(job.id, job.attempts);
       } catch (err) {
@@ -483,6 +576,11 @@ export class Dispatcher {
   /** Wait until this job may make a request; take the breaker permit and a token atomically. */
   private async waitForTurn(run: Run, last: SmsError | undefined): Promise<Gate> {
     const job = run.job;
+    // An armed job that has to wait after all goes back to waiting on disk too (see armNext).
+    const wait = (ms: number): Promise<void> => {
+      this.disarm(job.id);
+      return this.sleep(ms, false);
+    };
     for (;;) {
       if (this.closing) return { stop: true };
       if (this.opts.gate) {
@@ -498,7 +596,7 @@ export class Dispatcher {
           const wasHeld = run.heldUntil !== undefined;
           run.heldUntil = decision.holdUntil;
           if (!wasHeld) this.changed();
-          await this.sleep(Math.min(decision.holdUntil - this.clock.now(), MAX_HOLD_SLEEP_MS), false);
+          await wait(Math.min(decision.holdUntil - this.clock.now(), MAX_HOLD_SLEEP_MS));
           continue;
         }
         if (run.heldUntil !== undefined) {
@@ -529,7 +627,7 @@ export class Dispatcher {
         if ('result' in claim) return { duplicate: { ok: true, result: claim.result, attempts: job.attempts, duplicate: true } };
         if ('busy' in claim) {
           // Its holder's result decides whether this one is a duplicate (a local holder kicks when it ends).
-          await this.sleep(Math.min(CLAIM_POLL_MS, left), false);
+          await wait(Math.min(CLAIM_POLL_MS, left));
           continue;
         }
       }
@@ -546,19 +644,19 @@ export class Dispatcher {
             }),
           };
         }
-        await this.sleep(Math.min(pause - now, left), false);
+        await wait(Math.min(pause - now, left));
         continue;
       }
 
       const bw = this.breaker.msUntilAllowed();
       if (bw > 0) {
         if (this.opts.breakerFailFast) return { fail: new SmsError('circuit_open', 'The circuit breaker is open: the platform is failing', { retryable: true }) };
-        await this.sleep(Math.min(bw, left), false);
+        await wait(Math.min(bw, left));
         continue;
       }
       const tw = this.bucket.msUntilToken();
       if (tw > 0) {
-        await this.sleep(Math.min(tw, left), false);
+        await wait(Math.min(tw, left));
         continue;
       }
       if (!this.breaker.allowRequest()) continue;

@@ -114,6 +114,23 @@ export class AccountBudget implements SharedBudget {
     this.reopen();
   }
 
+  /**
+   * Whether `n` more requests would be granted at once (not paused or probing, nobody waiting, `n`
+   * free slots in the window). The dispatcher writes a job's start record ahead of its turn only then.
+   */
+  grantsNow(n = 1): boolean {
+    if (this.closed || this.phase !== 'open' || this.waiters.length) return false;
+    const free = this.requestsPerMinute - this.ring.length;
+    if (n <= free) return true;
+    // The window is (nearly) full: the (n - free)th oldest grant must have left it. While the ring is
+    // filling up the oldest grant is ring[0]; once full it is ring[next].
+    const expired = n - free;
+    if (expired > this.ring.length) return false;
+    const oldest = this.ring.length === this.requestsPerMinute ? this.next : 0;
+    const at = this.ring[(oldest + expired - 1) % this.ring.length];
+    return at + this.windowMs <= this.clock.now();
+  }
+
   /** When the account is paused by a 429, the instant the pause ends; otherwise undefined. */
   pausedUntil(): number | undefined {
     return this.phase === 'paused' && this.pauseUntil > this.clock.now() ? this.pauseUntil : undefined;
