@@ -1,0 +1,129 @@
+/**
+ * The crash window of strict order with the next start record written ahead: a child Node-RED sending
+ * as fast as it can (concurrency 1) is killed with SIGKILL while one request is held by the platform and
+ * the message behind it is armed (its start record on disk, its request never made). After the restart
+ * nothing is lost and nothing is sent twice: both are reported ambiguous_send (the armed one
+ * conservatively: it never left), and the sandbox's record of what it received is the truth.
+ */
+import fs from 'fs';
+import path from 'path';
+import should from 'should';
+import { SandboxServer } from '../../src/sandbox/server';
+import { Collector, RedProcess, until, enqueueNodes } from '../helpers/red-process';
+
+const CREDS = { clientId: 'arm-client', clientSecret: 'arm-secret' };
+const TOTAL = 120;
+
+type Rec = { op: string; id?: string; job?: { id: string; msg: { n: number } } };
+
+describe('send-sms strict order: kill -9 with the next message armed', function () {
+  this.timeout(90_000);
+  const red = new RedProcess('agentless-arm-crash-');
+  const collector = new Collector();
+  let server: SandboxServer;
+  const queueFile = path.join(red.userDir, 'agentless-sms', 'senders', 'sender', 'sender-queue.jsonl');
+
+  /** Messages (by n) whose start record is on disk without a result: requested, or armed. */
+  function openStarts(): number[] {
+    if (!fs.existsSync(queueFile)) return [];
+    const nOf = new Map<string, number>();
+    const open = new Set<string>();
+    for (const line of fs.readFileSync(queueFile, 'utf8').split('\n')) {
+      if (!line) continue;
+      const r = JSON.parse(line) as Rec;
+      if (r.op === 'add' && r.job) nOf.set(r.job.id, r.job.msg.n);
+      else if (r.op === 'start') open.add(r.id!);
+      else open.delete(r.id!);
+    }
+    return [...open].map((id) => nOf.get(id)!).sort((a, b) => a - b);
+  }
+
+  before(async function () {
+    server = new SandboxServer({ credentials: CREDS, queuedToSentMs: 60_000, sentToFinalMs: 60_000 });
+    const url = await server.start();
+    const collectorUrl = await collector.start();
+    await red.start();
+    const report = (out: number) => ({
+      id: `report${out}`, z: 't', type: 'function', name: `report ${out}`, outputs: 1, wires: [['post']],
+      func: `msg.payload = { out: ${out}, n: msg.n, code: msg.error ? msg.error.code : null }; return msg;`,
+    });
+    await red.deploy([
+      { id: 't', type: 'tab', label: 'arm crash' },
+      { id: 'acct', type: 'agentless-account', name: 'Genesys on loopback', provider: 'genesys-cloud', region: 'mypurecloud.com', apiBaseUrl: url, authBaseUrl: url, requestsPerMinute: 1_000_000, credentials: CREDS },
+      // Pace and budget out of the way, strict order (concurrency 1, the default): every message is armed behind the one in flight.
+      { id: 'sender', type: 'agentless-sender', name: 'Main number', account: 'acct', fromAddress: '+12025550100', mode: 'agentless', ratePerSecond: 100_000, burst: 1000, queueLimit: 1000 },
+      ...enqueueNodes(`const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '+12025550123', payload: 'arm test ' + i, n: i }); return [out];`),
+      { id: 'send', z: 't', type: 'agentless-send-sms', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['report1'], ['report2']] },
+      report(1),
+      report(2),
+      { id: 'post', z: 't', type: 'http request', method: 'POST', ret: 'txt', url: collectorUrl, wires: [] },
+    ]);
+  });
+
+  after(async function () {
+    await red.dispose();
+    await collector.stop();
+    await server.stop();
+  });
+
+  it('reports the held and the armed message ambiguous_send, loses nothing and sends nothing twice', async function () {
+    let answered = false;
+    for (let i = 0; i < 100 && !answered; i++) {
+      const r = await red.req('POST', '/enqueue', JSON.stringify({ count: TOTAL }), { 'content-type': 'application/json' });
+      answered = r.status === 202;
+      if (!answered) await new Promise((res) => setTimeout(res, 50));
+    }
+    answered.should.be.true();
+    (await until(() => server.state.messages.length >= 10, 10_000)).should.be.true();
+    // The next send is held by the platform without being taken (no answer for 30 s, nothing recorded).
+    server.control({ faults: [{ status: 503, count: 1, delayMs: 30_000, path: 'agentless' }] });
+    // The held request and the message behind it, armed: two start records without a result, which stay
+    // so while the platform holds the request (sends flowing change them every millisecond).
+    let seen = '';
+    const settled = async () => {
+      const now = openStarts().join(',');
+      const same = now === seen && openStarts().length === 2 && server.inFlight === 1;
+      seen = now;
+      await new Promise((r) => setTimeout(r, 300));
+      return same && openStarts().join(',') === now;
+    };
+    let stuck = false;
+    for (let i = 0; i < 30 && !stuck; i++) stuck = await settled();
+    stuck.should.be.true(`open starts: ${openStarts().join(', ')}, ${server.inFlight} request(s) held by the platform`);
+    const [held, armed] = openStarts();
+    armed.should.equal(held + 1, 'the armed message is the next one in order');
+    const receivedBefore = server.state.messages.length;
+    await red.stop('SIGKILL');
+    // Nothing went out after the held request: the armed message was never requested.
+    server.state.messages.length.should.equal(receivedBefore);
+    server.state.messages.map((m) => m.textBody).should.not.containEql(`arm test ${armed}`);
+
+    await red.start();
+    const finals = () => new Set(collector.items.map((r) => r.n)).size;
+    (await until(() => finals() >= TOTAL, 30_000)).should.be.true(`only ${finals()} of ${TOTAL} messages came out`);
+    await new Promise((r) => setTimeout(r, 500));
+
+    const kindOf = new Map<number, Set<string>>();
+    for (const r of collector.items) {
+      const kind = r.out === 1 ? 'accepted' : r.code;
+      if (!kindOf.has(r.n)) kindOf.set(r.n, new Set());
+      kindOf.get(r.n)!.add(kind);
+    }
+    kindOf.size.should.equal(TOTAL);
+    const accepted: number[] = [];
+    const ambiguous: number[] = [];
+    for (const [n, kinds] of kindOf) {
+      kinds.size.should.equal(1, `message ${n} came out as ${[...kinds].join(' and ')}`);
+      const kind = [...kinds][0];
+      if (kind === 'accepted') accepted.push(n);
+      else if (kind === 'ambiguous_send') ambiguous.push(n);
+      else should.fail(kind, 'accepted or ambiguous_send', `message ${n} failed with ${kind}`);
+    }
+    ambiguous.sort((a, b) => a - b).should.eql([held, armed], 'exactly the held and the armed message are ambiguous');
+
+    // The platform's record is the truth: it received each accepted message once, and neither ambiguous one.
+    const texts = server.state.messages.map((m) => m.textBody);
+    new Set(texts).size.should.equal(texts.length, 'nothing was sent twice');
+    [...texts].sort().should.eql(accepted.map((n) => `arm test ${n}`).sort());
+  });
+});
