@@ -71,6 +71,14 @@ export type GateDecision = SmsError | null | { holdUntil: number };
 /** How often a job waits to re-check a key another job holds (its result may come from another instance). */
 const CLAIM_POLL_MS = 250;
 
+/**
+ * How many jobs may be armed at once (see Dispatcher.armNext). Two, because the commit of an armed
+ * job's start record has to fit in the round trips ahead of it: with one, a start record issued as
+ * request N leaves must be on disk by the time response N comes, and an fsync here takes about as long
+ * as a loopback round trip, so the next request still waited for the disk most of the time.
+ */
+const ARM_DEPTH = 2;
+
 /** A hold longer than this is re-asked in steps (the wall clock may jump; the answer may change). */
 const MAX_HOLD_SLEEP_MS = 5 * 60_000;
 
@@ -129,8 +137,8 @@ export class Dispatcher {
   private readonly shared: SharedBudget | null;
   private readonly delivery: OutcomeDelivery;
   private readonly runs = new Map<string, Run>();
-  /** At most one job is armed at a time: the first waiting one, while every slot is taken. */
-  private armed: Arm | null = null;
+  /** The armed jobs, in queue order: the first waiting ones, while every slot is taken (at most ARM_DEPTH). */
+  private readonly arms = new Map<string, Arm>();
   /** Only the local store arms (a shared queue's started jobs are adopted by other instances). */
   private readonly canArm: boolean;
   private readonly sleepers = new Set<() => void>();
@@ -330,8 +338,8 @@ export class Dispatcher {
     if (this.closing) return;
     this.closing = true;
     this.openTimer?.cancel();
-    // An armed job whose request never left goes back to waiting, so a clean restart resends it
-    // instead of reporting it ambiguous.
+    // Armed jobs, whose requests never left, go back to waiting, so a clean restart sends them instead
+    // of reporting them ambiguous.
     this.disarm();
     this.kick();
     if (this.starting) await this.starting;
@@ -371,7 +379,7 @@ export class Dispatcher {
     const max = Math.max(1, this.opts.maxInFlight ?? 1);
     let active = 0;
     for (const r of this.runs.values()) if (!r.settled) active++;
-    if (active >= max) return;
+    if (active >= max) return this.armNext();
     for (const e of this.queue.all()) {
       if (active >= max) break;
       if (e.outcome || this.runs.has(e.job.id)) continue;
@@ -393,22 +401,27 @@ export class Dispatcher {
   }
 
   /**
-   * Write the next job's start record ahead of its turn, while the request before it is in flight, so
-   * the fsync it needs overlaps that round trip instead of following it. In strict order (1 in flight)
-   * that takes the one commit per message off the critical path: when response N comes, request N+1
-   * goes out at once, and N's result record is committed (with N+2's start) while N+1 is in flight.
+   * Write the start records of the next jobs ahead of their turn, while the requests before them are
+   * in flight, so the fsync they need overlaps those round trips instead of following them. In strict
+   * order (1 in flight) that takes the one commit per message off the critical path: when response N
+   * comes, request N+1 goes out at once (its start record went to disk during N's round trip, or
+   * N-1's), and N's result record is committed, with N+3's start, while N+1 is in flight; N's msg
+   * still leaves only once that commit is done.
    *
-   * Strict order is unchanged: the armed job gets its slot, and asks every gate again, only once the
-   * job ahead of it has its outcome; only its start record is early. The price is the crash window: a
-   * job armed when the process dies was never requested but has a start record, so after a restart it
-   * is reported `ambiguous_send` (conservative; never a silent resend). That window is kept small: a
-   * job is armed only when it would go the moment a slot frees (no 429 pause, breaker closed, a token
-   * and an account-budget slot free, its deadline ahead, no idempotency key to claim), at most one job
-   * at a time, and the arm is undone (a `retry` record) as soon as the job would wait after all: the
-   * request ahead ends in a retry or a pause, a gate holds it, or the sender closes.
+   * Strict order is unchanged: an armed job gets its slot, and asks every gate again, only once the job
+   * ahead of it has its outcome; only its start record is early. The price is the crash window: a job
+   * armed when the process dies was never requested but has a start record, so after a restart it is
+   * reported `ambiguous_send` (conservative; never a silent resend). That window is kept small: jobs
+   * are armed only when they would go the moment a slot frees (no 429 pause, breaker closed, tokens
+   * and account-budget slots free for each, deadline ahead, no idempotency key to claim), at most
+   * ARM_DEPTH of them, only from the head of the queue, and the arms are undone (a `retry` record each)
+   * as soon as they would wait after all: the request ahead ends in a retry or a pause, a gate holds
+   * the head, or the sender closes. A kill -9 while sending flat out therefore reports at most
+   * ARM_DEPTH + 1 messages per sender ambiguous in strict order (the one in flight and the armed ones)
+   * instead of 1; a paced sender (the rate or budget binding) arms nothing.
    */
   private armNext(): void {
-    if (this.armed || !this.canArm || !this.ready || this.closing || !this.storeOpen || !this.queue.ok) return;
+    if (this.arms.size >= ARM_DEPTH || !this.canArm || !this.ready || this.closing || !this.storeOpen || !this.queue.ok) return;
     const max = Math.max(1, this.opts.maxInFlight ?? 1);
     let active = 0;
     let inFlight = 0;
@@ -419,39 +432,43 @@ export class Dispatcher {
     }
     // A free slot starts the job itself; with nothing in flight there is no round trip to overlap.
     if (active < max || inFlight === 0) return;
-    let next: QueueEntry | undefined;
     for (const e of this.queue.all()) {
       if (e.outcome || this.runs.has(e.job.id)) continue;
-      next = e;
-      break;
+      if (this.arms.has(e.job.id)) continue;
+      // Only the jobs at the head of the queue, in order: one that cannot be armed stops the arming.
+      if (e.started) return;
+      const job = e.job;
+      if (job.idempotencyKey || !this.wouldGoNow(job, this.arms.size + 1)) return;
+      const attempts = job.attempts + 1;
+      const written = this.queue.markStarted(job.id, attempts);
+      // Observed by the job's run (or let go by disarm); never an unhandled rejection meanwhile.
+      written.catch(() => {});
+      this.arms.set(job.id, { id: job.id, attempts, written });
+      if (this.arms.size >= ARM_DEPTH) return;
     }
-    if (!next || next.started) return;
-    const job = next.job;
-    if (job.idempotencyKey || !this.wouldGoNow(job)) return;
-    const attempts = job.attempts + 1;
-    const written = this.queue.markStarted(job.id, attempts);
-    // Observed by the job's run (or let go by disarm); never an unhandled rejection meanwhile.
-    written.catch(() => {});
-    this.armed = { id: job.id, attempts, written };
   }
 
-  /** Whether a job would be requested the moment a slot frees (the cheap, synchronous gates). */
-  private wouldGoNow(job: SendJob): boolean {
+  /**
+   * Whether a job would be requested the moment its turn comes (the cheap, synchronous gates); `nth`
+   * is its place among the armed jobs: that many tokens must be there.
+   */
+  private wouldGoNow(job: SendJob, nth: number): boolean {
     const now = this.clock.now();
-    if (this.pauseUntil() > now || this.breaker.state !== 'closed' || this.bucket.available() < 1) return false;
+    if (this.pauseUntil() > now || this.breaker.state !== 'closed' || this.bucket.available() < nth) return false;
     if (now >= this.deadlineOf(job)) return false;
-    // The request ahead may not have taken its budget slot yet: two must be free.
-    if (this.budget instanceof AccountBudget) return this.budget.grantsNow(2);
+    // The request ahead may not have taken its budget slot yet: one more must be free.
+    if (this.budget instanceof AccountBudget) return this.budget.grantsNow(nth + 1);
     return this.shared === null;
   }
 
-  /** Undo the arm (of `id` only, when given): the job goes back to waiting, on disk too. */
+  /** Undo the arm of `id` (of every armed job when not given): back to waiting, on disk too. */
   private disarm(id?: string): void {
-    const a = this.armed;
-    if (!a || (id !== undefined && a.id !== id)) return;
-    this.armed = null;
-    // Issued after the start record, so it lands after it in the log; the job's count is restored.
-    void this.queue.markRetry(a.id, a.attempts - 1).catch((err) => this.storeFailed(err));
+    for (const a of id === undefined ? [...this.arms.values()] : [this.arms.get(id)]) {
+      if (!a) continue;
+      this.arms.delete(a.id);
+      // Issued after the start record, so it lands after it in the log; the job's count is restored.
+      void this.queue.markRetry(a.id, a.attempts - 1).catch((err) => this.storeFailed(err));
+    }
   }
 
   private async runJob(run: Run): Promise<void> {
@@ -465,8 +482,8 @@ export class Dispatcher {
       if ('fail' in gate) return this.finish(job, { ok: false, error: gate.fail, attempts: job.attempts });
 
       // Armed while the job ahead was in flight: its start record is (nearly always) on disk already.
-      const arm = this.armed?.id === job.id ? this.armed : null;
-      if (arm) this.armed = null;
+      const arm = this.arms.get(job.id);
+      if (arm) this.arms.delete(job.id);
       const attempts = arm ? arm.attempts : job.attempts + 1;
       try {
         await (arm ? arm.written : this.queue.markStarted(job.id, attempts));
@@ -542,8 +559,8 @@ export class Dispatcher {
         return this.finish(job, { ok: false, error: asRateLimited(error), attempts: job.attempts });
       }
 
-      // This job goes again (after a backoff or a pause) before the armed one behind it: that one
-      // would not go at once any more, so its arm is undone (and made again while this job is in flight).
+      // This job goes again (after a backoff or a pause) before the armed ones behind it: they would
+      // not go at once any more, so their arms are undone (and made again while this job is in flight).
       this.disarm();
       try {
         await this.queue.markRetry(job.id, job.attempts);
@@ -576,9 +593,10 @@ export class Dispatcher {
   /** Wait until this job may make a request; take the breaker permit and a token atomically. */
   private async waitForTurn(run: Run, last: SmsError | undefined): Promise<Gate> {
     const job = run.job;
-    // An armed job that has to wait after all goes back to waiting on disk too (see armNext).
+    // A job that has to wait after all: the armed jobs (it, and those behind it) go back to waiting
+    // on disk too (see armNext); they are armed again once a request is in flight.
     const wait = (ms: number): Promise<void> => {
-      this.disarm(job.id);
+      this.disarm();
       return this.sleep(ms, false);
     };
     for (;;) {

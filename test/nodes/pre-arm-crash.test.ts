@@ -1,9 +1,9 @@
 /**
  * The crash window of strict order with the next start record written ahead: a child Node-RED sending
  * as fast as it can (concurrency 1) is killed with SIGKILL while one request is held by the platform and
- * the message behind it is armed (its start record on disk, its request never made). After the restart
- * nothing is lost and nothing is sent twice: both are reported ambiguous_send (the armed one
- * conservatively: it never left), and the sandbox's record of what it received is the truth.
+ * the two messages behind it are armed (their start records on disk, their requests never made). After
+ * the restart nothing is lost and nothing is sent twice: the three are reported ambiguous_send (the
+ * armed ones conservatively: they never left), and the sandbox's record of what it received is the truth.
  */
 import fs from 'fs';
 import path from 'path';
@@ -16,7 +16,7 @@ const TOTAL = 120;
 
 type Rec = { op: string; id?: string; job?: { id: string; msg: { n: number } } };
 
-describe('send-sms strict order: kill -9 with the next message armed', function () {
+describe('send-sms strict order: kill -9 with the next messages armed', function () {
   this.timeout(90_000);
   const red = new RedProcess('agentless-arm-crash-');
   const collector = new Collector();
@@ -66,7 +66,7 @@ describe('send-sms strict order: kill -9 with the next message armed', function 
     await server.stop();
   });
 
-  it('reports the held and the armed message ambiguous_send, loses nothing and sends nothing twice', async function () {
+  it('reports the held and the armed messages ambiguous_send, loses nothing and sends nothing twice', async function () {
     let answered = false;
     for (let i = 0; i < 100 && !answered; i++) {
       const r = await red.req('POST', '/enqueue', JSON.stringify({ count: TOTAL }), { 'content-type': 'application/json' });
@@ -77,12 +77,12 @@ describe('send-sms strict order: kill -9 with the next message armed', function 
     (await until(() => server.state.messages.length >= 10, 10_000)).should.be.true();
     // The next send is held by the platform without being taken (no answer for 30 s, nothing recorded).
     server.control({ faults: [{ status: 503, count: 1, delayMs: 30_000, path: 'agentless' }] });
-    // The held request and the message behind it, armed: two start records without a result, which stay
-    // so while the platform holds the request (sends flowing change them every millisecond).
+    // The held request and the two messages behind it, armed: three start records without a result,
+    // which stay so while the platform holds the request (sends flowing change them every millisecond).
     let seen = '';
     const settled = async () => {
       const now = openStarts().join(',');
-      const same = now === seen && openStarts().length === 2 && server.inFlight === 1;
+      const same = now === seen && openStarts().length === 3 && server.inFlight === 1;
       seen = now;
       await new Promise((r) => setTimeout(r, 300));
       return same && openStarts().join(',') === now;
@@ -90,13 +90,13 @@ describe('send-sms strict order: kill -9 with the next message armed', function 
     let stuck = false;
     for (let i = 0; i < 30 && !stuck; i++) stuck = await settled();
     stuck.should.be.true(`open starts: ${openStarts().join(', ')}, ${server.inFlight} request(s) held by the platform`);
-    const [held, armed] = openStarts();
-    armed.should.equal(held + 1, 'the armed message is the next one in order');
+    const [held, ...armed] = openStarts();
+    armed.should.eql([held + 1, held + 2], 'the armed messages are the next ones in order');
     const receivedBefore = server.state.messages.length;
     await red.stop('SIGKILL');
-    // Nothing went out after the held request: the armed message was never requested.
+    // Nothing went out after the held request: the armed messages were never requested.
     server.state.messages.length.should.equal(receivedBefore);
-    server.state.messages.map((m) => m.textBody).should.not.containEql(`arm test ${armed}`);
+    for (const n of armed) server.state.messages.map((m) => m.textBody).should.not.containEql(`arm test ${n}`);
 
     await red.start();
     const finals = () => new Set(collector.items.map((r) => r.n)).size;
@@ -119,7 +119,7 @@ describe('send-sms strict order: kill -9 with the next message armed', function 
       else if (kind === 'ambiguous_send') ambiguous.push(n);
       else should.fail(kind, 'accepted or ambiguous_send', `message ${n} failed with ${kind}`);
     }
-    ambiguous.sort((a, b) => a - b).should.eql([held, armed], 'exactly the held and the armed message are ambiguous');
+    ambiguous.sort((a, b) => a - b).should.eql([held, ...armed], 'exactly the held and the armed messages are ambiguous');
 
     // The platform's record is the truth: it received each accepted message once, and neither ambiguous one.
     const texts = server.state.messages.map((m) => m.textBody);

@@ -102,26 +102,29 @@ describe('dispatch: the next start record written during the request ahead (stri
     const dir = tmpDir();
     const clock = new ManualClock();
     const l = await life(dir, clock);
-    const jobs = [1, 2, 3].map((i) => job('n1', `+1555000000${i}`, clock));
+    const jobs = [1, 2, 3, 4].map((i) => job('n1', `+1555000000${i}`, clock));
     for (const j of jobs) await l.d.submit(j);
     await until(() => l.provider.calls.length === 1);
-    // Job 2's start record reaches the file while job 1 is still unanswered...
-    await until(() => history(dir, jobs[1].id).includes('start:1'));
+    // The start records of jobs 2 and 3 reach the file while job 1 is still unanswered...
+    await until(() => history(dir, jobs[1].id).includes('start:1') && history(dir, jobs[2].id).includes('start:1'));
     await pause(20);
-    // ...but job 2 is not requested, and job 3 is not armed (one arm at a time).
+    // ...but neither is requested, and job 4 is not armed (two arms at most).
     should(l.provider.calls.length).equal(1);
-    should(history(dir, jobs[2].id)).eql(['add']);
+    should(history(dir, jobs[3].id)).eql(['add']);
     l.provider.calls[0].answer(ok('m1'));
     await until(() => l.provider.calls.length === 2);
     should(l.provider.calls[1].to).equal('+15550000002');
-    // Job 3 is armed in turn while job 2 is in flight.
-    await until(() => history(dir, jobs[2].id).includes('start:1'));
-    l.provider.calls[1].answer(ok('m2'));
-    await until(() => l.provider.calls.length === 3);
-    l.provider.calls[2].answer(ok('m3'));
-    await until(() => l.outcomes.length === 3);
+    // Job 4 is armed in turn while job 2 is in flight; job 3 is still not requested.
+    await until(() => history(dir, jobs[3].id).includes('start:1'));
+    should(l.provider.calls.length).equal(2);
+    for (let i = 1; i < 4; i++) {
+      l.provider.calls[i].answer(ok(`m${i + 1}`));
+      if (i < 3) await until(() => l.provider.calls.length === i + 2);
+    }
+    await until(() => l.outcomes.length === 4);
+    should(l.provider.calls.map((c) => c.to)).eql(jobs.map((j) => j.message.to));
     should(l.outcomes.map((o) => o.job.id)).eql(jobs.map((j) => j.id));
-    should(l.outcomes.map((o) => o.outcome.ok && o.outcome.attempts)).eql([1, 1, 1]);
+    should(l.outcomes.map((o) => o.outcome.ok && o.outcome.attempts)).eql([1, 1, 1, 1]);
     // Each job was started once: no arm was undone.
     for (const j of jobs) should(history(dir, j.id).filter((h) => h.startsWith('start'))).eql(['start:1']);
     await l.d.close();
@@ -162,23 +165,23 @@ describe('dispatch: the next start record written during the request ahead (stri
     await l.d.close();
   });
 
-  it('after a crash with a job armed, reports it ambiguous_send and never requests it', async () => {
+  it('after a crash with jobs armed, reports them ambiguous_send and never requests them', async () => {
     const dir = tmpDir();
     const clock = new ManualClock();
     const l1 = await life(dir, clock);
-    const jobs = [1, 2, 3].map((i) => job('n1', `+1555000000${i}`, clock));
+    const jobs = [1, 2, 3, 4].map((i) => job('n1', `+1555000000${i}`, clock));
     for (const j of jobs) await l1.d.submit(j);
     await until(() => l1.provider.calls.length === 1);
-    await until(() => history(dir, jobs[1].id).includes('start:1'));
+    await until(() => history(dir, jobs[2].id).includes('start:1'));
     // Simulated kill -9: the first life is not closed; a second one opens the same directory.
     const l2 = await life(dir, clock);
     await until(() => l2.provider.calls.length === 1);
-    l2.provider.calls[0].answer(ok('m3'));
-    await until(() => l2.outcomes.length === 3);
+    l2.provider.calls[0].answer(ok('m4'));
+    await until(() => l2.outcomes.length === 4);
     should(l2.outcomes.map((o) => o.job.id)).eql(jobs.map((j) => j.id));
-    should(l2.outcomes.map((o) => (o.outcome.ok ? 'ok' : o.outcome.error.code))).eql(['ambiguous_send', 'ambiguous_send', 'ok']);
-    // Only job 3 was requested by the second life; job 2 never was, by either life.
-    should(l2.provider.calls.map((c) => c.to)).eql(['+15550000003']);
+    should(l2.outcomes.map((o) => (o.outcome.ok ? 'ok' : o.outcome.error.code))).eql(['ambiguous_send', 'ambiguous_send', 'ambiguous_send', 'ok']);
+    // Only job 4 was requested by the second life; jobs 2 and 3 never were, by either life.
+    should(l2.provider.calls.map((c) => c.to)).eql(['+15550000004']);
     should(l1.provider.calls.map((c) => c.to)).eql(['+15550000001']);
     await l2.d.close();
     // Let the first life's handles go (its close gives up on the unanswered request after closeTimeoutMs).
