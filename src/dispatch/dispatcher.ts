@@ -441,8 +441,9 @@ export class Dispatcher {
       if (job.idempotencyKey || !this.wouldGoNow(job, this.arms.size + 1)) return;
       const attempts = job.attempts + 1;
       const written = this.queue.markStarted(job.id, attempts);
-      // Observed by the job's run (or let go by disarm); never an unhandled rejection meanwhile.
-      written.catch(() => {});
+      // A start record that did not make it (the disk failed) is no arm: the job's own run writes it
+      // again when its turn comes, once the store is back. Never an unhandled rejection meanwhile.
+      written.catch(() => this.disarm(job.id));
       this.arms.set(job.id, { id: job.id, attempts, written });
       if (this.arms.size >= ARM_DEPTH) return;
     }
