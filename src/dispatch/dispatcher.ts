@@ -107,6 +107,8 @@ interface Run {
   /** When the gate last released the job after holding it: the deadline counts from there. */
   releasedAt?: number;
   heldUntil?: number;
+  /** The pacing take that let this attempt through: its request counts in the window from when it leaves. */
+  paceTicket?: number;
 }
 
 type Gate = { go: true } | { fail: SmsError } | { duplicate: SendOutcome } | { stop: true };
@@ -451,11 +453,11 @@ export class Dispatcher {
 
   /**
    * Whether a job would be requested the moment its turn comes (the cheap, synchronous gates); `nth`
-   * is its place among the armed jobs: that many tokens must be there.
+   * is its place among the armed jobs: the sender's pacing must let that many through at once.
    */
   private wouldGoNow(job: SendJob, nth: number): boolean {
     const now = this.clock.now();
-    if (this.pauseUntil() > now || this.breaker.state !== 'closed' || this.bucket.available() < nth) return false;
+    if (this.pauseUntil() > now || this.breaker.state !== 'closed' || !this.bucket.wouldTake(nth)) return false;
     if (now >= this.deadlineOf(job)) return false;
     // The request ahead may not have taken its budget slot yet: one more must be free.
     if (this.budget instanceof AccountBudget) return this.budget.grantsNow(nth + 1);
@@ -502,6 +504,7 @@ export class Dispatcher {
 
       let result: SendResult | undefined;
       let error: SmsError | undefined;
+      if (run.paceTicket) this.bucket.departed(run.paceTicket);
       run.request = (async () => (await this.getProvider()).send(job.message))();
       this.armNext();
       this.changed();
@@ -680,6 +683,7 @@ export class Dispatcher {
       }
       if (!this.breaker.allowRequest()) continue;
       this.bucket.tryTake();
+      run.paceTicket = this.bucket.lastTake;
       return { go: true };
     }
   }
