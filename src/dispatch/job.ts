@@ -73,6 +73,9 @@ export function toStorable(value: unknown): unknown {
 
 /** The JSON text `toStorable` parses: what the store writes, serialized once. */
 export function storableJson(value: unknown): string | undefined {
+  // Most msgs are plain data; for them JSON's own serializer writes the same text, without a call back
+  // into JavaScript for every value.
+  if (isPlainTree(value)) return JSON.stringify(value);
   const seen = new WeakSet<object>();
   return JSON.stringify(value, (_k, v: unknown) => {
     if (typeof v === 'bigint') return v.toString();
@@ -83,4 +86,38 @@ export function storableJson(value: unknown): string | undefined {
     }
     return v;
   });
+}
+
+/** Objects a plain tree may hold before the check gives up (the replacer handles the rest). */
+const PLAIN_TREE_MAX_OBJECTS = 64;
+
+/**
+ * Whether JSON.stringify alone writes what the replacer of `storableJson` would: only strings, numbers,
+ * booleans, null and undefined, in arrays and objects of Object's (or no) prototype, each object met
+ * once (a repeated one the replacer drops), and few enough of them to check cheaply. Anything else
+ * (a Buffer, a Date, a bigint, a function, a class instance, a shared or circular reference) takes the
+ * replacer's path.
+ */
+function isPlainTree(value: unknown): boolean {
+  const seen: object[] = [];
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || v === undefined) continue;
+    const t = typeof v;
+    if (t === 'string' || t === 'number' || t === 'boolean') continue;
+    if (t !== 'object') return false;
+    const o = v as object;
+    if (seen.length >= PLAIN_TREE_MAX_OBJECTS || seen.includes(o)) return false;
+    seen.push(o);
+    if (Array.isArray(o)) {
+      // A hole or an undefined item is written as null by both.
+      for (let i = 0; i < o.length; i++) stack.push(o[i]);
+      continue;
+    }
+    const proto = Object.getPrototypeOf(o) as unknown;
+    if (proto !== Object.prototype && proto !== null) return false;
+    for (const k in o) stack.push((o as Record<string, unknown>)[k]);
+  }
+  return true;
 }
