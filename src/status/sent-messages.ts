@@ -4,11 +4,16 @@
  *   with its `metadata`), and a "reply C to confirm" flow needs no database of its own;
  * - the notification channel can tell our messages from the rest of a queue's conversations.
  *
- * Durable: every accepted send is appended to a JSONL log in the user directory (group-committed with
- * the other appends of the same tick) and replayed on start, so a reply that arrives after a restart or a
+ * Durable: every accepted send is appended to a JSONL log in the user directory and replayed on start, so a reply that arrives after a restart or a
  * redeploy still finds its message. Bounded: at most `maxEntries` messages and `maxBytes` of them (metadata
  * may be up to 16 KB each), for `retentionMs` (30 days); the oldest go first. Without a user directory it
  * is the same bounded store in memory only.
+ *
+ * The log is written in batches: the sends of up to WRITE_BATCH_MS share one write and one fdatasync
+ * (at thousands of messages a second, one commit per send would cost as many disk syncs as the send
+ * queue itself). A send is recorded after its outcome left the node, so a crash could always lose the
+ * last sends' records (their replies then carry no `inReplyTo`); the batch bounds that to the last
+ * WRITE_BATCH_MS. Memory has each record at once.
  *
  * With Redis coordination it stays per instance: a reply taken by another instance than the one that sent
  * finds no `inReplyTo` (the reply itself is still emitted).
@@ -55,6 +60,9 @@ export interface SentMessagesOptions {
 
 const DAY = 24 * 3600 * 1000;
 
+/** Longest an accepted send's record waits for company before the batch is written. */
+export const WRITE_BATCH_MS = 50;
+
 interface Entry {
   r: SentRecord;
   bytes: number;
@@ -65,6 +73,10 @@ export class SentMessages {
   private readonly lastByNumber = new Map<string, string>();
   private bytes = 0;
   private compacting: Promise<void> | null = null;
+  /** Records waiting for the next batch write, and the promise of that write. */
+  private batch: SentRecord[] = [];
+  private batchWritten: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | null = null;
+  private batchTimer: NodeJS.Timeout | null = null;
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private readonly retentionMs: number;
@@ -135,12 +147,46 @@ export class SentMessages {
     this.remember(r);
     this.evict();
     if (!this.log) return;
-    if (this.compacting) await this.compacting;
-    await this.log.append(r);
+    await this.inNextBatch(r);
     if (this.log.size > 2 * this.byId.size + 1000 && !this.compacting) {
       this.compacting = this.compact().finally(() => {
         this.compacting = null;
       });
+    }
+  }
+
+  /** Resolves once the batch holding `r` is on disk. */
+  private inNextBatch(r: SentRecord): Promise<void> {
+    this.batch.push(r);
+    if (!this.batchWritten) {
+      let resolve!: () => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.batchWritten = { promise, resolve, reject };
+      this.batchTimer = setTimeout(() => void this.writeBatch(), WRITE_BATCH_MS);
+      this.batchTimer.unref?.();
+    }
+    return this.batchWritten.promise;
+  }
+
+  /** Append the waiting records in one tick: the log commits them with one write and one fdatasync. */
+  private async writeBatch(): Promise<void> {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    const records = this.batch;
+    const written = this.batchWritten;
+    this.batch = [];
+    this.batchWritten = null;
+    if (!written) return;
+    try {
+      if (this.compacting) await this.compacting;
+      await Promise.all(records.map((r) => this.log!.append(r)));
+      written.resolve();
+    } catch (err) {
+      written.reject(err as Error);
     }
   }
 
@@ -181,6 +227,7 @@ export class SentMessages {
   }
 
   async close(): Promise<void> {
+    await this.writeBatch();
     if (this.compacting) await this.compacting;
     await this.log?.close();
   }
