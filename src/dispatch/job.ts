@@ -88,6 +88,20 @@ export function storableJson(value: unknown): string | undefined {
   });
 }
 
+/**
+ * An object literal's kind: Object's prototype, of this realm or another (a function node's sandbox
+ * makes its msgs in a context of its own), or none; no toJSON of its own or inherited.
+ */
+function isPlainObject(o: object): boolean {
+  const proto = Object.getPrototypeOf(o) as object | null;
+  if (proto !== Object.prototype && proto !== null) {
+    if (Object.getPrototypeOf(proto) !== null) return false;
+    const ctor = Object.prototype.hasOwnProperty.call(proto, 'constructor') ? (proto as { constructor: unknown }).constructor : undefined;
+    if (typeof ctor !== 'function' || ctor.name !== 'Object') return false;
+  }
+  return typeof (o as { toJSON?: unknown }).toJSON !== 'function';
+}
+
 /** Objects a plain tree may hold before the check gives up (the replacer handles the rest). */
 const PLAIN_TREE_MAX_OBJECTS = 64;
 
@@ -115,8 +129,7 @@ function isPlainTree(value: unknown): boolean {
       for (let i = 0; i < o.length; i++) stack.push(o[i]);
       continue;
     }
-    const proto = Object.getPrototypeOf(o) as unknown;
-    if (proto !== Object.prototype && proto !== null) return false;
+    if (!isPlainObject(o)) return false;
     for (const k in o) stack.push((o as Record<string, unknown>)[k]);
   }
   return true;

@@ -1,4 +1,5 @@
 import should from 'should';
+import vm from 'vm';
 import { storableJson, toStorable } from '../../src/dispatch/job';
 
 /** What the store wrote before plain trees took JSON's own path: the replacer on every value. */
@@ -60,6 +61,11 @@ describe('dispatch/job storableJson', () => {
     ['a nested object deeper than the plain check looks', deep],
     ['many small objects', { list: Array.from({ length: 200 }, (_, i) => ({ i })) }],
     ['unicode and escapes', { s: 'line\nbreak "quoted" \u2028 \ud83d\ude00 \\' }],
+    ['objects made in another context (a function node sandbox)', vm.runInNewContext('({ msg: { to: "+12025550123", payload: "hi", n: 1, list: [1, { a: null }] } })')],
+    ['a Date and a Buffer-like from another context', vm.runInNewContext('({ when: new Date(0), bytes: new Uint8Array([1, 2]) })')],
+    ['a shared object from another context', vm.runInNewContext('const s = { a: 1 }; ({ x: s, y: s })')],
+    ['an inherited toJSON', { t: Object.create({ toJSON: () => 'from the prototype' }) }],
+    ['an object whose prototype has no prototype but is not Object', { t: Object.create(Object.create(null)) }],
     ['a top-level string', 'text'],
     ['a top-level undefined', undefined],
     ['a top-level function', () => 1],
