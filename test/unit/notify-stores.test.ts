@@ -71,6 +71,27 @@ describe('sent-message log', function () {
     await again.close();
   });
 
+  it('drops the oldest first also over many evictions, and a record sent again counts from its newest time', async function () {
+    const clock = new ManualClock();
+    const s = await SentMessages.open(null, { clock, maxEntries: 50 });
+    await s.record({ id: 'kept', to: '+12025550100', at: clock.now() });
+    for (let i = 0; i < 5000; i++) {
+      await s.record({ id: `m-${i}`, to: `+1202555${String(1000 + (i % 900)).padStart(4, '0')}`, at: clock.now() });
+      // The same id again, now the newest: it outlives the ones recorded after its first record.
+      if (i % 40 === 0) await s.record({ id: 'kept', to: '+12025550100', at: clock.now() });
+    }
+    assert.strictEqual(s.size, 50);
+    assert.ok(s.has('kept'));
+    assert.deepStrictEqual(
+      s
+        .since(0, 100)
+        .map((r) => r.id)
+        .filter((id) => id !== 'kept'),
+      Array.from({ length: 49 }, (_, k) => `m-${4999 - k}`),
+    );
+    assert.strictEqual(s.inReplyTo('+12025550100')?.id, 'kept');
+  });
+
   it('is bounded by count, bytes and age, dropping the oldest first', async function () {
     const clock = new ManualClock();
     const s = await SentMessages.open(null, { clock, maxEntries: 100, maxBytes: 50_000, retentionMs: 10_000 });
