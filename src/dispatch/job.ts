@@ -73,6 +73,9 @@ export function toStorable(value: unknown): unknown {
 
 /** The JSON text `toStorable` parses: what the store writes, serialized once. */
 export function storableJson(value: unknown): string | undefined {
+  // Most msgs are plain data; for them JSON's own serializer writes the same text, without a call back
+  // into JavaScript for every value.
+  if (isPlainTree(value)) return JSON.stringify(value);
   const seen = new WeakSet<object>();
   return JSON.stringify(value, (_k, v: unknown) => {
     if (typeof v === 'bigint') return v.toString();
@@ -83,4 +86,51 @@ export function storableJson(value: unknown): string | undefined {
     }
     return v;
   });
+}
+
+/**
+ * An object literal's kind: Object's prototype, of this realm or another (a function node's sandbox
+ * makes its msgs in a context of its own), or none; no toJSON of its own or inherited.
+ */
+function isPlainObject(o: object): boolean {
+  const proto = Object.getPrototypeOf(o) as object | null;
+  if (proto !== Object.prototype && proto !== null) {
+    if (Object.getPrototypeOf(proto) !== null) return false;
+    const ctor = Object.prototype.hasOwnProperty.call(proto, 'constructor') ? (proto as { constructor: unknown }).constructor : undefined;
+    if (typeof ctor !== 'function' || ctor.name !== 'Object') return false;
+  }
+  return typeof (o as { toJSON?: unknown }).toJSON !== 'function';
+}
+
+/** Objects a plain tree may hold before the check gives up (the replacer handles the rest). */
+const PLAIN_TREE_MAX_OBJECTS = 64;
+
+/**
+ * Whether JSON.stringify alone writes what the replacer of `storableJson` would: only strings, numbers,
+ * booleans, null and undefined, in arrays and objects of Object's (or no) prototype, each object met
+ * once (a repeated one the replacer drops), and few enough of them to check cheaply. Anything else
+ * (a Buffer, a Date, a bigint, a function, a class instance, a shared or circular reference) takes the
+ * replacer's path.
+ */
+function isPlainTree(value: unknown): boolean {
+  const seen: object[] = [];
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || v === undefined) continue;
+    const t = typeof v;
+    if (t === 'string' || t === 'number' || t === 'boolean') continue;
+    if (t !== 'object') return false;
+    const o = v as object;
+    if (seen.length >= PLAIN_TREE_MAX_OBJECTS || seen.includes(o)) return false;
+    seen.push(o);
+    if (Array.isArray(o)) {
+      // A hole or an undefined item is written as null by both.
+      for (let i = 0; i < o.length; i++) stack.push(o[i]);
+      continue;
+    }
+    if (!isPlainObject(o)) return false;
+    for (const k in o) stack.push((o as Record<string, unknown>)[k]);
+  }
+  return true;
 }

@@ -29,7 +29,7 @@ import { SpillFile } from '../store/spill-file';
 import { SmsError } from '../util/errors';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
-import { storableJson, toStorable, type SendJob, type StoredOutcome } from './job';
+import { storableJson, type SendJob, type StoredOutcome } from './job';
 
 export type QueueRecord =
   | { op: 'add'; job: SendJob }
@@ -364,13 +364,14 @@ export class SendQueue implements SenderQueueStore {
     }
   }
 
-  private snapshot(): QueueRecord[] {
-    const out: QueueRecord[] = [];
+  /** The log lines of memory's state; each job serialized once, as in `add`. */
+  private snapshot(): string[] {
+    const out: string[] = [];
     for (const [id, e] of this.entries) {
       const job = e.stored();
-      out.push({ op: 'add', job: toStorable(job) as SendJob });
-      if (e.started) out.push({ op: 'start', id, attempts: job.attempts });
-      if (e.outcome) out.push({ op: 'result', id, outcome: e.outcome });
+      out.push(storableJson({ op: 'add', job })!);
+      if (e.started) out.push(JSON.stringify({ op: 'start', id, attempts: job.attempts }));
+      if (e.outcome) out.push(JSON.stringify({ op: 'result', id, outcome: e.outcome }));
     }
     return out;
   }
@@ -413,7 +414,7 @@ export class SendQueue implements SenderQueueStore {
       if (this.log) await this.log.close().catch(() => {});
       const { log } = await AppendLog.open<QueueRecord>(this.file!, { fsync: this.opts.fsync, accept: isQueueRecord, logger: this.opts.logger });
       this.log = log;
-      await log.compact(this.snapshot());
+      await log.compactLines(this.snapshot());
       this.broken = false;
       this.ok = true;
     } catch (err) {
@@ -452,7 +453,7 @@ export class SendQueue implements SenderQueueStore {
     if (log.size < this.opts.compactMinRecords || log.size <= 4 * this.entries.size) return;
     const snapshot = this.snapshot();
     this.maintenance = log
-      .compact(snapshot)
+      .compactLines(snapshot)
       .catch((err) => {
         this.broken = true;
         this.ok = false;

@@ -5,7 +5,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { SendPipeline } from '../send/pipeline';
 import { systemClock } from '../util/clock';
-import { DebouncedStatus, evaluateProperty, onClose, onInput, type Msg, type StatusText } from './kit/node-kit';
+import { DebouncedStatus, evaluateProperties, onClose, onInput, type Msg, type StatusText } from './kit/node-kit';
 import type { SenderNode } from './kit/types';
 
 const TYPE = 'agentless-send-sms';
@@ -30,12 +30,13 @@ export = function (RED: NodeAPI) {
     const pipeline: SendPipeline = new SendPipeline({
       nodeId: node.id,
       sender,
-      read: async (msg) => {
-        const [to, text] = await Promise.all([
-          evaluateProperty(RED, node, config.to, config.toType, msg as Msg),
-          evaluateProperty(RED, node, config.text, config.textType, msg as Msg),
-        ]);
-        return { to, text };
+      read: (msg) => {
+        const props: [string, string][] = [
+          [config.to, config.toType],
+          [config.text, config.textType],
+        ];
+        const read = evaluateProperties(RED, node, props, msg as Msg);
+        return Array.isArray(read) ? { to: read[0], text: read[1] } : read.then(([to, text]) => ({ to, text }));
       },
       noSenderMessage: RED._(`${TYPE}.errors.no-sender`),
       sendRestored: (out) => node.send(out as Msg[]),

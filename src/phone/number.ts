@@ -93,7 +93,59 @@ interface NormalizeOptions {
   requirePlus?: boolean;
 }
 
+/**
+ * Numbers recently accepted, by what was asked: the same input with the same default country and the
+ * same "+" rule always gets the same answer (the parser's metadata is fixed at build time), and parsing
+ * is most of the cost of a send's CPU here. A message's number is normalized at least twice (when it is
+ * prepared, and its E.164 form again as the key of the sent-message log and opt-out lookups), and flows
+ * often text the same numbers again: each is parsed once. Only accepted numbers are kept (a refusal
+ * is rebuilt, with its reason, every time), at most NORMALIZED_CACHE_LIMIT of them; the oldest entry
+ * goes first. Exported for tests.
+ */
+export const NORMALIZED_CACHE_LIMIT = 4096;
+const recent = new Map<string, NormalizedNumber>();
+
+function cacheKey(raw: string, opts: NormalizeOptions): string {
+  return (opts.requirePlus ? '+' : '-') + (opts.defaultCountry ?? '') + ' ' + raw;
+}
+
+function remember(key: string, value: NormalizedNumber): void {
+  if (recent.size >= NORMALIZED_CACHE_LIMIT) recent.delete(recent.keys().next().value as string);
+  recent.set(key, value);
+}
+
+/** How many accepted numbers are remembered (tests: the cache stays bounded). */
+export function normalizedCacheSize(): number {
+  return recent.size;
+}
+
+/** Forget every remembered number (tests compare the parsed answer with the remembered one). */
+export function clearNormalizedCache(): void {
+  recent.clear();
+}
+
 function normalize(input: unknown, opts: NormalizeOptions): NormalizedNumber {
+  if (typeof input === 'string' && input.length <= MAX_INPUT_LENGTH) {
+    const hit = recent.get(cacheKey(input, opts));
+    // A copy: callers own what they get back.
+    if (hit) return hit.country ? { e164: hit.e164, country: hit.country } : { e164: hit.e164 };
+  }
+  const out = parse(input, opts);
+  const key = cacheKey(input as string, opts);
+  remember(key, out);
+  // Its E.164 form normalizes to itself (same country), with or without a default country and the "+"
+  // rule (it has the "+"): the next normalization of the same number, as E.164, is a lookup too.
+  // test/unit/phone-number-cache.test.ts checks this on every region's example numbers.
+  for (const defaultCountry of opts.defaultCountry ? [undefined, opts.defaultCountry] : [undefined]) {
+    for (const requirePlus of [false, true]) {
+      const k = cacheKey(out.e164, { code: opts.code, label: opts.label, defaultCountry, requirePlus });
+      if (k !== key && !recent.has(k)) remember(k, out);
+    }
+  }
+  return out.country ? { e164: out.e164, country: out.country } : { e164: out.e164 };
+}
+
+function parse(input: unknown, opts: NormalizeOptions): NormalizedNumber {
   const fail = (reason: string): never => {
     throw new SmsError(opts.code, `${opts.label} ${reason}`);
   };

@@ -28,8 +28,8 @@ export interface SendPipelineDeps {
   nodeId: string;
   /** The sender config node's runtime; null when the node has no sender. */
   sender: SenderRuntime | null;
-  /** Evaluates the node's `to` and `text` properties against a message. */
-  read(msg: FlowMsg): Promise<{ to: unknown; text: unknown }>;
+  /** Evaluates the node's `to` and `text` properties against a message (at once when no context store makes it wait). */
+  read(msg: FlowMsg): { to: unknown; text: unknown } | Promise<{ to: unknown; text: unknown }>;
   /** The text of config_missing when the node has no usable sender (localized by the node). */
   noSenderMessage: string;
   /** Sends a message queued before a restart (its live handler is gone). */
@@ -69,7 +69,8 @@ export class SendPipeline {
     if (sender.kind !== 'ready') return this.finish(p, routeFailure(sender.error, this.smsOf(msg)));
     let prepared;
     try {
-      const { to, text } = await this.deps.read(msg);
+      const read = this.deps.read(msg);
+      const { to, text } = read instanceof Promise ? await read : read;
       // msg.sms.optOut / optIn: edit the account's opt-out list; nothing is sent (output 1 = done).
       const command = parseOptCommand(msg.sms, to);
       if (command) {

@@ -206,10 +206,15 @@ export class AppendLog<T> {
   }
 
   /** Replace the log with `records` atomically: a crash leaves either the old or the new file. */
-  async compact(records: T[]): Promise<void> {
+  compact(records: T[]): Promise<void> {
+    return this.compactLines(records.map((r) => JSON.stringify(r)));
+  }
+
+  /** `compact` with records the caller has already serialized (one JSON text each, no newline). */
+  async compactLines(lines: string[]): Promise<void> {
     await this.drain();
     const tmp = this.file + '.tmp';
-    const buf = Buffer.from(records.map((r) => JSON.stringify(r) + '\n').join(''));
+    const buf = Buffer.from(lines.length ? lines.join('\n') + '\n' : '');
     try {
       const fh = await fsp.open(tmp, 'w', FILE_MODE);
       try {
@@ -231,7 +236,7 @@ export class AppendLog<T> {
     this.handle = await fsp.open(this.file, 'a', FILE_MODE);
     await old?.close().catch(() => {});
     this.length = buf.length;
-    this.lines = records.length;
+    this.lines = lines.length;
     this.dirty = false;
   }
 

@@ -51,6 +51,47 @@ describe('sent-message log', function () {
     await again.close();
   });
 
+  it('writes the sends of one batch together: each record is on disk when its promise resolves, and close writes what still waits', async function () {
+    const clock = new ManualClock();
+    const file = path.join(dir, 'sent.jsonl');
+    const s = await SentMessages.open(file, { clock });
+    const lines = () => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);
+    const first = Array.from({ length: 50 }, (_, i) => s.record({ id: `b-${i}`, to: '+12025550123', at: clock.now() }));
+    // In memory at once, on disk only with the batch.
+    assert.strictEqual(s.get('b-49')?.id, 'b-49');
+    assert.strictEqual(lines(), 0);
+    await Promise.all(first);
+    assert.strictEqual(lines(), 50);
+    // Not awaited: close still writes it before the log is closed.
+    void s.record({ id: 'late', to: '+12025550124', at: clock.now() });
+    await s.close();
+    const again = await SentMessages.open(file, { clock });
+    assert.strictEqual(again.size, 51);
+    assert.strictEqual(again.inReplyTo('+12025550124')?.id, 'late');
+    await again.close();
+  });
+
+  it('drops the oldest first also over many evictions, and a record sent again counts from its newest time', async function () {
+    const clock = new ManualClock();
+    const s = await SentMessages.open(null, { clock, maxEntries: 50 });
+    await s.record({ id: 'kept', to: '+12025550100', at: clock.now() });
+    for (let i = 0; i < 5000; i++) {
+      await s.record({ id: `m-${i}`, to: `+1202555${String(1000 + (i % 900)).padStart(4, '0')}`, at: clock.now() });
+      // The same id again, now the newest: it outlives the ones recorded after its first record.
+      if (i % 40 === 0) await s.record({ id: 'kept', to: '+12025550100', at: clock.now() });
+    }
+    assert.strictEqual(s.size, 50);
+    assert.ok(s.has('kept'));
+    assert.deepStrictEqual(
+      s
+        .since(0, 100)
+        .map((r) => r.id)
+        .filter((id) => id !== 'kept'),
+      Array.from({ length: 49 }, (_, k) => `m-${4999 - k}`),
+    );
+    assert.strictEqual(s.inReplyTo('+12025550100')?.id, 'kept');
+  });
+
   it('is bounded by count, bytes and age, dropping the oldest first', async function () {
     const clock = new ManualClock();
     const s = await SentMessages.open(null, { clock, maxEntries: 100, maxBytes: 50_000, retentionMs: 10_000 });

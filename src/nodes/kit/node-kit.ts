@@ -55,6 +55,47 @@ export function evaluateProperty(RED: NodeAPI, node: Node, value: string, type: 
 }
 
 /**
+ * `evaluateProperty` without a promise when Node-RED answers at once (every type but a context store
+ * that reads asynchronously): the same call and callback, its answer returned (or its error thrown)
+ * straight away, or a promise when the answer comes later. Several properties are read with
+ * `evaluateProperties`, which evaluates all of them like Promise.all (the first error wins).
+ */
+export function evaluatePropertyNow(RED: NodeAPI, node: Node, value: string, type: string, msg: Msg): unknown {
+  let answered = false;
+  let error: Error | null = null;
+  let result: unknown;
+  let later: { resolve: (v: unknown) => void; reject: (e: Error) => void } | null = null;
+  RED.util.evaluateNodeProperty(value, type, node, msg, (err: Error | null, r: unknown) => {
+    if (later) return err ? later.reject(err) : later.resolve(r);
+    answered = true;
+    error = err;
+    result = r;
+  });
+  if (!answered) return new Promise((resolve, reject) => (later = { resolve, reject }));
+  if (error) throw error;
+  return result;
+}
+
+/** Several properties (`[value, type]`), each as evaluatePropertyNow; a promise only if one of them answers later. */
+export function evaluateProperties(RED: NodeAPI, node: Node, props: [string, string][], msg: Msg): unknown[] | Promise<unknown[]> {
+  const out: unknown[] = [];
+  let waiting = false;
+  for (const [value, type] of props) {
+    let v: unknown;
+    try {
+      v = evaluatePropertyNow(RED, node, value, type, msg);
+    } catch (err) {
+      v = Promise.reject(err);
+    }
+    // Anything with a then is waited for, as Promise.all would.
+    if (typeof (v as { then?: unknown } | null)?.then === 'function') waiting = true;
+    out.push(v);
+  }
+  if (!waiting) return out;
+  return Promise.all(out);
+}
+
+/**
  * Wires an async input handler. The handler answers every message itself; the catch is the last
  * resort against a bug there, because the runtime only catches synchronous throws.
  */
