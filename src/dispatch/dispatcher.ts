@@ -99,6 +99,8 @@ interface Run {
   /** When the gate last released the job after holding it: the deadline counts from there. */
   releasedAt?: number;
   heldUntil?: number;
+  /** The pacing take that let this attempt through: its request counts in the window from when it leaves. */
+  paceTicket?: number;
 }
 
 type Gate = { go: true } | { fail: SmsError } | { duplicate: SendOutcome } | { stop: true };
@@ -396,6 +398,7 @@ export class Dispatcher {
 
       let result: SendResult | undefined;
       let error: SmsError | undefined;
+      if (run.paceTicket) this.bucket.departed(run.paceTicket);
       run.request = (async () => (await this.getProvider()).send(job.message))();
       this.changed();
       try {
@@ -563,6 +566,7 @@ export class Dispatcher {
       }
       if (!this.breaker.allowRequest()) continue;
       this.bucket.tryTake();
+      run.paceTicket = this.bucket.lastTake;
       return { go: true };
     }
   }

@@ -1,12 +1,24 @@
 /**
- * Per-sender pacing: a token bucket refilled at `ratePerSecond`, holding at most `burst` whole tokens.
+ * Per-sender pacing: a token bucket refilled at `ratePerSecond`, holding at most `burst` whole tokens,
+ * and a sliding window that holds at most N = `max(ceil(ratePerSecond), burst)` requests, N being what
+ * the rate allows in the window's length (a second at an integer rate with a burst up to the rate).
  *
  * Timers fire late (a 50 ms timer typically runs after 51 ms, more on a busy machine). A bucket capped
  * at exactly `burst` would throw that lateness away on every wait and run measurably slow (2 % at
  * 20/s). So the cap keeps up to half a token more: the lateness is carried into the next wait and the
- * long-run rate stays exact. Over any interval of length t (ms) a sender takes at most
- * `floor(ratePerSecond * t / 1000 + burst + 0.5)` tokens, so a 1 s window at an integer rate still
- * never holds more than `rate + burst`.
+ * long-run rate stays exact.
+ *
+ * A bucket alone lets `rate + burst` (plus the slack) through in a one-second window: 21 or 22 at
+ * 20/s with a burst of 1, where a platform limit of "20 per second" means 20. The window is what
+ * makes the rate a ceiling the platform can count on: it remembers the last requests' times and holds
+ * the next one until the oldest is a full window old. A request's time is when it leaves (`departed`,
+ * after its start record is on disk), not when it was let through: a slow commit in between must not
+ * bring two requests closer together at the platform than the window. The window is 1 % longer than
+ * N requests take at the rate, so that the few milliseconds between our clock and the platform's
+ * receipt (scheduling, the request on the wire) cannot squeeze one more into the platform's second;
+ * that costs 1 % of the rate.
+ * Above 1,000 per window (1,000/s) the window is not kept (each take scans it, and platform limits are
+ * far below that); the bucket alone paces there.
  */
 import type { Clock } from '../util/clock';
 
@@ -15,8 +27,21 @@ export class TokenBucket {
   readonly burst: number;
   /** Fraction of a token kept above `burst` to absorb timer lateness (see above). */
   static readonly SLACK = 0.5;
+  /** The window is this much longer than N requests take at the rate: 1 % for the trip to the platform. */
+  static readonly WINDOW_MARGIN = 1.01;
+  /** The most requests a window is kept for (each take looks at all of them). */
+  static readonly WINDOW_CAP = 1000;
+  /** The most requests in any window of `windowMs`, or 0 when the window is not kept. */
+  readonly perWindow: number;
+  readonly windowMs: number;
   private tokens: number;
   private last: number;
+  /** Times of the last `perWindow` requests (a new one replaces the earliest once all are in use). */
+  private readonly times: Float64Array;
+  /** Which take each slot holds, for `departed`. */
+  private readonly tickets: Float64Array;
+  private count = 0;
+  private taken = 0;
 
   constructor(
     ratePerSecond: number,
@@ -31,6 +56,11 @@ export class TokenBucket {
     this.burst = Math.max(1, Math.floor(Number.isFinite(burst) ? burst : 1));
     this.tokens = this.burst;
     this.last = clock.now();
+    const perWindow = Math.max(Math.ceil(ratePerSecond), this.burst);
+    this.perWindow = perWindow <= TokenBucket.WINDOW_CAP ? perWindow : 0;
+    this.windowMs = (TokenBucket.WINDOW_MARGIN * 1000 * perWindow) / ratePerSecond;
+    this.times = new Float64Array(this.perWindow);
+    this.tickets = new Float64Array(this.perWindow);
   }
 
   private refill(): void {
@@ -42,18 +72,56 @@ export class TokenBucket {
     }
   }
 
+  /** 0 when the window has room now, else the wait in ms (rounded up) until its oldest request leaves it. */
+  private msUntilWindow(): number {
+    if (this.perWindow === 0 || this.count < this.perWindow) return 0;
+    // Requests may leave in another order than they were let through: the oldest is the earliest time.
+    let oldest = Infinity;
+    for (let i = 0; i < this.perWindow; i++) if (this.times[i] < oldest) oldest = this.times[i];
+    const wait = oldest + this.windowMs - this.clock.now();
+    return wait > 0 ? Math.ceil(wait) : 0;
+  }
+
   tryTake(): boolean {
     this.refill();
-    if (this.tokens < 1) return false;
+    if (this.tokens < 1 || this.msUntilWindow() > 0) return false;
     this.tokens -= 1;
+    this.taken++;
+    if (this.perWindow > 0) {
+      let slot = this.count;
+      if (this.count === this.perWindow) {
+        // The slot of the earliest time is the one that has left the window.
+        slot = 0;
+        for (let i = 1; i < this.perWindow; i++) if (this.times[i] < this.times[slot]) slot = i;
+      } else this.count++;
+      this.times[slot] = this.clock.now();
+      this.tickets[slot] = this.taken;
+    }
     return true;
   }
 
-  /** 0 when a token is available now, else the wait in ms (rounded up) until one is. */
+  /** The ticket of the last successful `tryTake`, for `departed`. */
+  get lastTake(): number {
+    return this.taken;
+  }
+
+  /** The request of take `ticket` leaves now: the window counts it from now. */
+  departed(ticket: number): void {
+    if (this.perWindow === 0 || ticket <= 0 || this.taken - ticket >= this.perWindow) return;
+    const now = this.clock.now();
+    for (let i = 0; i < this.perWindow; i++) {
+      if (this.tickets[i] === ticket) {
+        if (now > this.times[i]) this.times[i] = now;
+        return;
+      }
+    }
+  }
+
+  /** 0 when a request may go now, else the wait in ms (rounded up) until one may. */
   msUntilToken(): number {
     this.refill();
-    if (this.tokens >= 1) return 0;
-    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond));
+    const forToken = this.tokens >= 1 ? 0 : Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond));
+    return Math.max(forToken, this.msUntilWindow());
   }
 
   available(): number {

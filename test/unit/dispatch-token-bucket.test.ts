@@ -49,7 +49,7 @@ describe('dispatch: TokenBucket', () => {
     should(bucket.tryTake()).be.true();
   });
 
-  it('carries timer lateness into the next wait, so late timers do not slow the long-run rate', () => {
+  it('carries timer lateness into the next wait, so late timers slow the long-run rate by no more than the window margin', () => {
     const clock = new ManualClock();
     const bucket = new TokenBucket(20, 1, clock);
     const start = clock.now();
@@ -63,22 +63,91 @@ describe('dispatch: TokenBucket', () => {
       sent++;
     }
     const rate = ((sent - 1) * 1000) / (clock.now() - start);
-    should(rate).be.within(19.8, 20.0001);
+    // The window is 1 % longer than a second: 20 per 1010 ms is 19.80/s.
+    should(rate).be.within(19.75, 20.0001);
   });
 
-  it('still allows no more than rate + burst in any 1 s window at an integer rate', () => {
+  it('never lets more than max(ceil(rate), burst) through in any window of 1 % more than their time at the rate (1010 ms at 20/s)', () => {
+    for (const [rate, burst] of [
+      [20, 1],
+      [100, 1],
+      [10, 5],
+      [2.5, 4],
+      [7.9, 1],
+      [0.5, 2],
+    ] as const) {
+      const clock = new ManualClock();
+      const bucket = new TokenBucket(rate, burst, clock);
+      const limit = Math.max(Math.ceil(rate), burst);
+      should(bucket.perWindow).be.equal(limit);
+      should(bucket.windowMs).be.approximately((1010 * limit) / rate, 1e-9);
+      if (Number.isInteger(rate) && burst <= rate) should(bucket.windowMs).be.approximately(1010, 1e-9);
+      const random = seeded(rate * 10 + burst);
+      const taken: number[] = [];
+      for (let i = 0; i < 4000; i++) {
+        // Late and early wake-ups alike, and waits taken at their word.
+        clock.advance(random() < 0.5 ? bucket.msUntilToken() : Math.floor(random() * 30));
+        while (bucket.tryTake()) taken.push(clock.now());
+      }
+      for (let i = 0; i < taken.length; i++) {
+        let j = i;
+        while (j < taken.length && taken[j] - taken[i] < bucket.windowMs) j++;
+        should(j - i).be.belowOrEqual(limit);
+      }
+      // Not stingy either: a sender that always waits as told (and wakes up to 2 ms late) runs within 2 % of the rate.
+      const steady = new TokenBucket(rate, burst, clock);
+      const start = clock.now();
+      let sent = 0;
+      while (clock.now() - start < 60_000) {
+        while (steady.tryTake()) sent++;
+        clock.advance(steady.msUntilToken() + Math.floor(random() * 3));
+      }
+      should((sent * 1000) / (clock.now() - start)).be.aboveOrEqual(rate * 0.98);
+    }
+  });
+
+  it('msUntilToken waits for the window as well as for a token', () => {
     const clock = new ManualClock();
-    const bucket = new TokenBucket(10, 5, clock);
-    const taken: number[] = [];
-    for (let t = 0; t < 10_000; t += 7) {
-      clock.advance(7);
-      while (bucket.tryTake()) taken.push(clock.now());
-    }
-    for (let i = 0; i < taken.length; i++) {
-      let j = i;
-      while (j < taken.length && taken[j] - taken[i] < 1000) j++;
-      should(j - i).be.belowOrEqual(15);
-    }
+    // 5 a second, burst 5: five at once, then the sixth waits for the first to leave the window.
+    const bucket = new TokenBucket(5, 5, clock);
+    for (let i = 0; i < 5; i++) should(bucket.tryTake()).be.true();
+    clock.advance(1000);
+    // The bucket has refilled five tokens by now; the window has not let the first go yet.
+    should(bucket.available()).be.aboveOrEqual(5);
+    should(bucket.tryTake()).be.false();
+    should(bucket.msUntilToken()).be.equal(10);
+    clock.advance(10);
+    should(bucket.tryTake()).be.true();
+  });
+
+  it('counts a request from when it left, so a slow step between the take and the request cannot crowd the window', () => {
+    const clock = new ManualClock();
+    const bucket = new TokenBucket(2, 2, clock);
+    should(bucket.tryTake()).be.true();
+    const first = bucket.lastTake;
+    should(bucket.tryTake()).be.true();
+    const second = bucket.lastTake;
+    // The first request leaves 300 ms after its take (its start record took that long), the second at once.
+    bucket.departed(second);
+    clock.advance(300);
+    bucket.departed(first);
+    clock.advance(bucket.windowMs - 300);
+    // A window after the takes, the first request is only windowMs - 300 ms old: one slot is free, not two.
+    should(bucket.tryTake()).be.true();
+    should(bucket.tryTake()).be.false();
+    should(bucket.msUntilToken()).be.aboveOrEqual(300 - 1);
+    clock.advance(bucket.msUntilToken());
+    should(bucket.tryTake()).be.true();
+    // A ticket whose slot has been reused changes nothing.
+    bucket.departed(first);
+    bucket.departed(0);
+  });
+
+  it('keeps no window above 1,000 a window (the bucket alone paces there)', () => {
+    should(new TokenBucket(1000, 1, new ManualClock()).perWindow).be.equal(1000);
+    const bucket = new TokenBucket(1_000_000, 10_000, new ManualClock());
+    should(bucket.perWindow).be.equal(0);
+    for (let i = 0; i < 10_000; i++) should(bucket.tryTake()).be.true();
   });
 
   it('rejects a rate that could never send', () => {
