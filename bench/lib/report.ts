@@ -372,7 +372,7 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
   L.push('## 3. Webhook acknowledgement latency', '');
   standing('3');
   L.push(
-    `Fixed request rates for ${c.webhook.seconds} s per point (autocannon, ${c.webhook.connections} connections, latency corrected for coordinated omission), validly signed Standard Webhooks events, ${Math.round(c.webhook.duplicateShare * 100)} % of them repeating a recent event id. "Stalled" puts a delay node holding every message for 1 s after the receiver, so thousands of messages wait downstream. The http in baseline answers straight from http in (the best a core-node flow can do) and checks no signature and drops no duplicate; the bare server does nothing but answer.`,
+    `Fixed request rates for ${c.webhook.seconds} s per point, after an unrecorded second of load on each target (autocannon, ${c.webhook.connections} connections, latency corrected for coordinated omission as autocannon does it). autocannon keeps a rate by letting each connection send its share of a second back to back, each request as soon as the previous one is answered, then wait for the next second: every second starts with a burst of the rate's requests, ${c.webhook.connections} in flight, so the p99 is mostly how fast a server works through such a burst. Validly signed Standard Webhooks events, ${Math.round(c.webhook.duplicateShare * 100)} % of them repeating a recent event id. "Stalled" puts a delay node holding every message for 1 s after the receiver, so thousands of messages wait downstream. The http in baseline answers straight from http in (the best a core-node flow can do) and checks no signature and drops no duplicate; the bare server does nothing but answer.`,
     '',
   );
   L.push(

@@ -74,6 +74,8 @@ export function isAcceptableJsonRequest(headers: IncomingMessage['headers']): bo
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') return false;
   const type = headers['content-type'];
   if (typeof type !== 'string') return false;
+  // What nearly every sender writes, without splitting and matching it.
+  if (type === 'application/json' || type === 'application/json; charset=utf-8') return true;
   const [mime, ...params] = type.split(';').map((p) => p.trim().toLowerCase());
   if (mime !== 'application/json' && !/^application\/[a-z0-9.!#$&^_-]+\+json$/.test(mime ?? '')) return false;
   for (const p of params) {

@@ -379,12 +379,11 @@ export class WebhookReceiver {
   private respond(res: ServerResponse, s: Sendable, closeConnection = false): void {
     if (res.headersSent || res.writableEnded) return;
     const text = JSON.stringify(s.body);
-    res.statusCode = s.status;
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(text));
-    res.setHeader('Cache-Control', 'no-store');
+    // writeHead with the headers at once (merged with any a middleware set) instead of a setHeader each.
+    const headers: Record<string, string | number> = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' };
     // The unread rest of a refused body is not drained: the connection is closed instead.
-    if (closeConnection) res.setHeader('Connection', 'close');
+    if (closeConnection) headers.Connection = 'close';
+    res.writeHead(s.status, headers);
     res.end(text);
   }
 

@@ -54,13 +54,29 @@ export function normalizeRoutePath(p: string): string {
   return (s || '/').toLowerCase();
 }
 
-function requestPath(req: Req): string {
-  const p = req.path ?? new URL(req.url ?? '/', 'http://localhost').pathname;
+/** The decoded, normalized path of a request (exported for tests). */
+export function requestPath(req: { path?: string; url?: string }): string {
+  const p = req.path ?? urlPath(req.url ?? '/');
+  if (!p.includes('%')) return normalizeRoutePath(p);
   try {
     return normalizeRoutePath(decodeURIComponent(p));
   } catch {
     return normalizeRoutePath(p);
   }
+}
+
+/** Characters a path keeps unchanged through URL parsing (no dot segments, backslashes or bytes it escapes). */
+const PLAIN_PATH = /^\/[\w\-~%/]*$/;
+
+/**
+ * The path of a request target as URL parsing gives it. The usual target (`/hooks/x?query`, no dots) is
+ * sliced: building a URL per request costs more than the rest of the routing.
+ */
+function urlPath(url: string): string {
+  const end = url.search(/[?#]/);
+  const p = end < 0 ? url : url.slice(0, end);
+  if (PLAIN_PATH.test(p) && !p.startsWith('//')) return p;
+  return new URL(url, 'http://localhost').pathname;
 }
 
 const registries = new WeakMap<object, RouteRegistry>();

@@ -11,9 +11,13 @@ export type SafeJsonResult = { ok: true; value: unknown } | { ok: false; reason:
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+// One decoder for every body: a non-streaming decode keeps no state between calls, and a throw on
+// invalid input leaves the decoder as it was.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 export function decodeUtf8Strict(bytes: Uint8Array): string | null {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    return STRICT_UTF8.decode(bytes);
   } catch {
     return null;
   }
@@ -38,10 +42,21 @@ export function exceedsDepth(text: string, max: number): boolean {
   return false;
 }
 
+/**
+ * Whether `text` may hold a forbidden key. A JSON key can only spell one with its letters as they are
+ * or with `\u` escapes (no other escape produces a letter or `_`), so text with neither cannot, and is
+ * parsed without a reviver (one makes JSON.parse several times slower).
+ */
+export function mayHoldForbiddenKey(text: string): boolean {
+  return text.includes('__proto__') || text.includes('constructor') || text.includes('prototype') || text.includes('\\u');
+}
+
+const dropForbidden = (key: string, v: unknown): unknown => (FORBIDDEN_KEYS.has(key) ? undefined : v);
+
 export function parseJsonSafely(text: string, maxDepth: number): SafeJsonResult {
   if (exceedsDepth(text, maxDepth)) return { ok: false, reason: 'too_deep' };
   try {
-    const value: unknown = JSON.parse(text, (key, v: unknown) => (FORBIDDEN_KEYS.has(key) ? undefined : v));
+    const value: unknown = mayHoldForbiddenKey(text) ? JSON.parse(text, dropForbidden) : JSON.parse(text);
     return { ok: true, value };
   } catch {
     return { ok: false, reason: 'invalid_json' };

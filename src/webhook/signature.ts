@@ -48,9 +48,17 @@ export function standardWebhooksKeyOk(secret: string | undefined): boolean {
   return !!secret && standardWebhooksKey(secret).length >= MIN_STANDARD_WEBHOOKS_KEY_BYTES;
 }
 
+let lastSecret: string | undefined;
+let lastKey: Buffer = Buffer.alloc(0);
+
 /** The Standard Webhooks key: the base64 after an optional `whsec_` prefix. */
 export function standardWebhooksKey(secret: string): Buffer {
-  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+  // A receiver checks every request against the same secret: decode it once, not twice per request.
+  if (secret !== lastSecret) {
+    lastKey = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+    lastSecret = secret;
+  }
+  return lastKey;
 }
 
 /** `v1,<base64>` for the given message; exported so tests and the sandbox side can sign. */

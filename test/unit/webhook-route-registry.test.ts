@@ -8,7 +8,7 @@ import http from 'http';
 import type { AddressInfo } from 'net';
 import express from 'express';
 import should from 'should';
-import { RouteRegistry, type ExpressLikeApp, type RouteHandler } from '../../src/webhook/route-registry';
+import { RouteRegistry, requestPath, type ExpressLikeApp, type RouteHandler } from '../../src/webhook/route-registry';
 
 async function setup(direct: boolean) {
   const root = express();
@@ -76,5 +76,36 @@ describe('webhook: route registry short cut', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('webhook: request path', () => {
+  it('reads the path of a target the way URL parsing does, with or without the quick slice', () => {
+    const viaUrl = (u: string) => requestPath({ url: new URL(u, 'http://localhost').pathname });
+    for (const url of [
+      '/hooks/ours',
+      '/hooks/ours?x=1&y=/z',
+      '/hooks/ours#frag',
+      '/Hooks//Ours/',
+      '/a/../hooks/ours',
+      '/hooks/./ours',
+      '/hooks\\ours',
+      '/hooks/%6Furs',
+      '/hooks/%E2%82%AC',
+      '/hooks/%zz',
+      'http://example.test/hooks/ours?q=1',
+      '/hooks/ünïcode',
+      '/hooks/v1.2',
+    ]) {
+      should(requestPath({ url })).equal(viaUrl(url), url);
+    }
+    should(requestPath({ url: '/Hooks/Ours?x' })).equal('/hooks/ours');
+    should(requestPath({ url: '/hooks/%6Furs' })).equal('/hooks/ours');
+    should(requestPath({ url: '/a/../hooks/ours' })).equal('/hooks/ours');
+    should(requestPath({ url: '//evil/hooks' })).equal(viaUrl('//evil/hooks'));
+  });
+
+  it("prefers express's own path when it has set one", () => {
+    should(requestPath({ path: '/Hooks/x', url: '/other' })).equal('/hooks/x');
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert';
-import { decodeUtf8Strict, exceedsDepth, parseBodySafely, parseJsonSafely } from '../../src/webhook/safe-json';
+import { decodeUtf8Strict, exceedsDepth, mayHoldForbiddenKey, parseBodySafely, parseJsonSafely } from '../../src/webhook/safe-json';
 
 describe('webhook safe JSON parsing', () => {
   it('parses ordinary bodies', () => {
@@ -30,6 +30,28 @@ describe('webhook safe JSON parsing', () => {
     // merging the parsed value must not reach Object.prototype either
     Object.assign({}, v);
     assert.strictEqual(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  it('drops forbidden keys spelled with \\u escapes too (bodies without any are parsed without a reviver)', () => {
+    const text = '{"\\u005f_proto__":{"polluted":1},"a":{"\\u0063onstructor":1,"proto\\u0074ype":2,"ok":3}}';
+    assert.strictEqual(mayHoldForbiddenKey(text), true);
+    const r = parseJsonSafely(text, 32);
+    assert.ok(r.ok);
+    const v = r.value as Record<string, unknown>;
+    assert.strictEqual(Object.prototype.hasOwnProperty.call(v, '__proto__'), false);
+    assert.deepStrictEqual(v.a, { ok: 3 });
+    assert.strictEqual(({} as Record<string, unknown>).polluted, undefined);
+    // No forbidden name and no escape: nothing to drop, and the value is exactly JSON.parse's.
+    const plain = '{"type":"message.status","id":"evt_1","data":{"status":"delivered","n":[1,2,{"x":null}]}}';
+    assert.strictEqual(mayHoldForbiddenKey(plain), false);
+    assert.deepStrictEqual(parseJsonSafely(plain, 32), { ok: true, value: JSON.parse(plain) });
+    // A forbidden name only as a value still takes the careful path, and keeps the value.
+    assert.deepStrictEqual(parseJsonSafely('{"k":"constructor"}', 32), { ok: true, value: { k: 'constructor' } });
+  });
+
+  it('reuses one strict decoder: a refused body does not affect the next one', () => {
+    assert.strictEqual(decodeUtf8Strict(Buffer.from([0xe2, 0x82])), null);
+    assert.strictEqual(decodeUtf8Strict(Buffer.from('€ ok')), '€ ok');
   });
 
   it('refuses invalid UTF-8 and invalid JSON', () => {

@@ -81,6 +81,17 @@ describe('webhook signature verification', () => {
         reason: 'secret_missing',
       });
     });
+    it('checks each request against its own receiver secret when receivers with different secrets take turns', () => {
+      const other: AuthConfig = { mode: 'standard-webhooks', secret: OTHER };
+      const byFirst = signStandardWebhook(SECRET, 'evt_1', NOW / 1000, body);
+      const byOther = signStandardWebhook(OTHER, 'evt_1', NOW / 1000, body);
+      for (let i = 0; i < 2; i++) {
+        assert.deepStrictEqual(verifyRequest(cfg, swHeaders(byFirst), body, NOW), { ok: true });
+        assert.deepStrictEqual(verifyRequest(other, swHeaders(byFirst), body, NOW), { ok: false, reason: 'bad_signature' });
+        assert.deepStrictEqual(verifyRequest(other, swHeaders(byOther), body, NOW), { ok: true });
+        assert.deepStrictEqual(verifyRequest(cfg, swHeaders(byOther), body, NOW), { ok: false, reason: 'bad_signature' });
+      }
+    });
   });
 
   describe('hmac-sha256', () => {
