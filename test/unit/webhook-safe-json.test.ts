@@ -12,12 +12,10 @@ describe('webhook safe JSON parsing', () => {
     assert.strictEqual(exceedsDepth('{"a":"[[[[[[[[\\"[[[["}', 2), false);
   });
 
-  it('refuses a 100k-deep body quickly without recursing', () => {
-    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
-    const t0 = process.hrtime.bigint();
+  it('refuses a million-deep body with too_deep, not a stack overflow (the depth scan does not recurse)', () => {
+    const deep = '['.repeat(1_000_000) + ']'.repeat(1_000_000);
     assert.deepStrictEqual(parseJsonSafely(deep, 32), { ok: false, reason: 'too_deep' });
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    assert.ok(ms < 100, `took ${ms} ms`);
+    assert.strictEqual(exceedsDepth(deep, 32), true);
   });
 
   it('drops __proto__, constructor and prototype keys at any depth', () => {
