@@ -99,25 +99,7 @@ export function baselineSendFlow(o: SendFlowOptions & { token: string }): unknow
   return [
     { id: 't', type: 'tab', label: 'bench baseline' },
     ...head('rl'),
-    {
-      id: 'rl',
-      z: 't',
-      type: 'delay',
-      name: 'rate limit',
-      pauseType: 'rate',
-      timeout: '5',
-      timeoutUnits: 'seconds',
-      rate: String(o.ratePerSecond),
-      nbRateUnits: '1',
-      rateUnits: 'second',
-      randomFirst: '1',
-      randomLast: '5',
-      randomUnits: 'seconds',
-      drop: false,
-      allowrate: false,
-      outputs: 1,
-      wires: [['mk']],
-    },
+    delayNode('rl', 'rate limit', { pauseType: 'rate', timeout: '5', rate: String(o.ratePerSecond) }, 'mk'),
     {
       id: 'mk',
       z: 't',
@@ -136,6 +118,29 @@ return msg;`,
   ];
 }
 
+/** A core delay node as the editor saves it: `delay` holds each msg `timeout` s, `rate` lets `rate` per second through. */
+function delayNode(id: string, name: string, p: { pauseType: 'delay' | 'rate'; timeout: string; rate: string }, next: string): Record<string, unknown> {
+  return {
+    id,
+    z: 't',
+    type: 'delay',
+    name,
+    pauseType: p.pauseType,
+    timeout: p.timeout,
+    timeoutUnits: 'seconds',
+    rate: p.rate,
+    nbRateUnits: '1',
+    rateUnits: 'second',
+    randomFirst: '1',
+    randomLast: '5',
+    randomUnits: 'seconds',
+    drop: false,
+    allowrate: false,
+    outputs: 1,
+    wires: [[next]],
+  };
+}
+
 export const WEBHOOK_SECRET = 'whsec_' + Buffer.from('bench-webhook-secret-32-bytes!!!').toString('base64');
 
 /**
@@ -147,25 +152,7 @@ export const WEBHOOK_SECRET = 'whsec_' + Buffer.from('bench-webhook-secret-32-by
  */
 export function webhookFlow(): unknown[] {
   const sink = (id: string) => ({ id, z: 't', type: 'function', name: 'consume', outputs: 1, func: 'return null;', wires: [[]] });
-  const stall = (id: string, next: string) => ({
-    id,
-    z: 't',
-    type: 'delay',
-    name: 'slow downstream',
-    pauseType: 'delay',
-    timeout: '1',
-    timeoutUnits: 'seconds',
-    rate: '1',
-    nbRateUnits: '1',
-    rateUnits: 'second',
-    randomFirst: '1',
-    randomLast: '5',
-    randomUnits: 'seconds',
-    drop: false,
-    allowrate: false,
-    outputs: 1,
-    wires: [[next]],
-  });
+  const stall = (id: string, next: string) => delayNode(id, 'slow downstream', { pauseType: 'delay', timeout: '1', rate: '1' }, next);
   const rx = (id: string, p: string, next: string) => ({
     id,
     z: 't',

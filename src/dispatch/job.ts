@@ -75,7 +75,11 @@ export function toStorable(value: unknown): unknown {
 export function storableJson(value: unknown): string | undefined {
   // Most msgs are plain data; for them JSON's own serializer writes the same text, without a call back
   // into JavaScript for every value.
-  if (isPlainTree(value)) return JSON.stringify(value);
+  return isPlainTree(value) ? JSON.stringify(value) : replacerJson(value);
+}
+
+/** The general path of `storableJson`, a replacer on every value (exported for the test that the fast path writes the same text). */
+export function replacerJson(value: unknown): string | undefined {
   const seen = new WeakSet<object>();
   return JSON.stringify(value, (_k, v: unknown) => {
     if (typeof v === 'bigint') return v.toString();

@@ -2,13 +2,28 @@
 import type { OutboundMessage, Provider, RequestBudget, SendResult } from '../../src/providers/types';
 import type { Clock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
-import type { SendJob } from '../../src/dispatch/dispatcher';
+import type { DispatcherOptions, SendJob } from '../../src/dispatch/dispatcher';
+import { silentLogger } from '../../src/util/logger';
 
 export type Reply = SendResult | SmsError | 'hang';
 
-export class FakeProvider implements Provider {
+/** What every test provider has besides `send`: it reads no status and always connects. */
+export abstract class TestProvider implements Provider {
   readonly name = 'sandbox' as const;
   readonly capabilities = { status: true, textRequired: true, maxTextLength: 1600, defaultRequestsPerMinute: 300 };
+  abstract send(message: OutboundMessage): Promise<SendResult>;
+  getStatus(): never {
+    throw new Error('not used');
+  }
+  testConnection(): Promise<{ ok: boolean; message: string }> {
+    return Promise.resolve({ ok: true, message: 'ok' });
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export class FakeProvider extends TestProvider {
   calls: { to: string; at: number }[] = [];
   private n = 0;
 
@@ -17,7 +32,9 @@ export class FakeProvider implements Provider {
     private readonly clock: Clock,
     private readonly script: (m: OutboundMessage, i: number) => Reply = (m, i) => ok(`id-${i}`),
     private readonly budget?: RequestBudget,
-  ) {}
+  ) {
+    super();
+  }
 
   async send(message: OutboundMessage): Promise<SendResult> {
     if (this.budget) await this.budget.acquire();
@@ -30,15 +47,28 @@ export class FakeProvider implements Provider {
     }
     return reply;
   }
-  getStatus(): never {
-    throw new Error('not used');
-  }
-  testConnection(): Promise<{ ok: boolean; message: string }> {
-    return Promise.resolve({ ok: true, message: 'ok' });
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
+}
+
+/** The options the dispatcher tests start from: in memory, no deadline, no jitter, nothing logged, no fsync. */
+export function dispatchOptions(clock: Clock, extra: Partial<DispatcherOptions> = {}): DispatcherOptions {
+  return {
+    storeDir: null,
+    ratePerSecond: 100,
+    burst: 10,
+    queueLimit: 100,
+    maxAttempts: 5,
+    deadlineMs: 0,
+    retryAfterCapMs: 180_000,
+    resendAmbiguous: false,
+    breaker: {},
+    breakerFailFast: false,
+    idempotencyRetentionMs: 24 * 3600_000,
+    clock,
+    random: () => 0.5,
+    logger: silentLogger,
+    fsync: false,
+    ...extra,
+  };
 }
 
 export function ok(id: string): SendResult {

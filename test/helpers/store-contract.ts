@@ -21,6 +21,7 @@ import { RedisBudget } from '../../src/coordination/redis-budget';
 import { DISPATCH_DEFAULTS } from '../../src/send/sender';
 import { RedisServer } from './redis-server';
 import { FakeProvider, job, ok } from './dispatch-fakes';
+import { maxInWindow } from '../../bench/lib/stats';
 
 export interface Kit {
   name: string;
@@ -177,17 +178,6 @@ class SlowProvider extends FakeProvider {
     await sleep(150);
     return r;
   }
-}
-
-/** Most grants inside any half-open window of `windowMs`. */
-function maxInWindow(times: number[], windowMs: number): number {
-  const t = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < t.length; i++) {
-    while (t[i] - t[j] >= windowMs) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
 }
 
 /** The contract's suite for one coordination. */

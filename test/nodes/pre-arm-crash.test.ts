@@ -7,9 +7,10 @@
  */
 import fs from 'fs';
 import path from 'path';
-import should from 'should';
+import 'should';
 import { SandboxServer } from '../../src/sandbox/server';
-import { Collector, RedProcess, until, enqueueNodes } from '../helpers/red-process';
+import { Collector, RedProcess, until } from '../helpers/red-process';
+import { crashFlow, enqueueWhenRunning, outcomesByMessage } from '../helpers/crash-flow';
 
 const CREDS = { clientId: 'arm-client', clientSecret: 'arm-secret' };
 const TOTAL = 120;
@@ -43,21 +44,18 @@ describe('send-sms strict order: kill -9 with the next messages armed', function
     const url = await server.start();
     const collectorUrl = await collector.start();
     await red.start();
-    const report = (out: number) => ({
-      id: `report${out}`, z: 't', type: 'function', name: `report ${out}`, outputs: 1, wires: [['post']],
-      func: `msg.payload = { out: ${out}, n: msg.n, code: msg.error ? msg.error.code : null }; return msg;`,
-    });
-    await red.deploy([
-      { id: 't', type: 'tab', label: 'arm crash' },
-      { id: 'acct', type: 'agentless-account', name: 'Genesys on loopback', provider: 'genesys-cloud', region: 'mypurecloud.com', apiBaseUrl: url, authBaseUrl: url, requestsPerMinute: 1_000_000, credentials: CREDS },
-      // Pace and budget out of the way, strict order (concurrency 1, the default): every message is armed behind the one in flight.
-      { id: 'sender', type: 'agentless-sender', name: 'Main number', account: 'acct', fromAddress: '+12025550100', mode: 'agentless', ratePerSecond: 100_000, burst: 1000, queueLimit: 1000 },
-      ...enqueueNodes(`const out = []; for (let i = 0; i < msg.payload.count; i++) out.push({ to: '+12025550123', payload: 'arm test ' + i, n: i }); return [out];`),
-      { id: 'send', z: 't', type: 'agentless-send-sms', sender: 'sender', to: 'to', toType: 'msg', text: 'payload', textType: 'msg', wires: [['report1'], ['report2']] },
-      report(1),
-      report(2),
-      { id: 'post', z: 't', type: 'http request', method: 'POST', ret: 'txt', url: collectorUrl, wires: [] },
-    ]);
+    await red.deploy(
+      crashFlow({
+        label: 'arm crash',
+        sandboxUrl: url,
+        collectorUrl,
+        credentials: CREDS,
+        textPrefix: 'arm test ',
+        account: { requestsPerMinute: 1_000_000 },
+        // Pace and budget out of the way, strict order (concurrency 1, the default): every message is armed behind the one in flight.
+        sender: { ratePerSecond: 100_000, burst: 1000, queueLimit: 1000 },
+      }),
+    );
   });
 
   after(async function () {
@@ -67,13 +65,7 @@ describe('send-sms strict order: kill -9 with the next messages armed', function
   });
 
   it('reports the held and the armed messages ambiguous_send, loses nothing and sends nothing twice', async function () {
-    let answered = false;
-    for (let i = 0; i < 100 && !answered; i++) {
-      const r = await red.req('POST', '/enqueue', JSON.stringify({ count: TOTAL }), { 'content-type': 'application/json' });
-      answered = r.status === 202;
-      if (!answered) await new Promise((res) => setTimeout(res, 50));
-    }
-    answered.should.be.true();
+    await enqueueWhenRunning(red, TOTAL);
     (await until(() => server.state.messages.length >= 10, 10_000)).should.be.true();
     // The next send is held by the platform without being taken (no answer for 30 s, nothing recorded).
     server.control({ faults: [{ status: 503, count: 1, delayMs: 30_000, path: 'agentless' }] });
@@ -103,23 +95,8 @@ describe('send-sms strict order: kill -9 with the next messages armed', function
     (await until(() => finals() >= TOTAL, 30_000)).should.be.true(`only ${finals()} of ${TOTAL} messages came out`);
     await new Promise((r) => setTimeout(r, 500));
 
-    const kindOf = new Map<number, Set<string>>();
-    for (const r of collector.items) {
-      const kind = r.out === 1 ? 'accepted' : r.code;
-      if (!kindOf.has(r.n)) kindOf.set(r.n, new Set());
-      kindOf.get(r.n)!.add(kind);
-    }
-    kindOf.size.should.equal(TOTAL);
-    const accepted: number[] = [];
-    const ambiguous: number[] = [];
-    for (const [n, kinds] of kindOf) {
-      kinds.size.should.equal(1, `message ${n} came out as ${[...kinds].join(' and ')}`);
-      const kind = [...kinds][0];
-      if (kind === 'accepted') accepted.push(n);
-      else if (kind === 'ambiguous_send') ambiguous.push(n);
-      else should.fail(kind, 'accepted or ambiguous_send', `message ${n} failed with ${kind}`);
-    }
-    ambiguous.sort((a, b) => a - b).should.eql([held, ...armed], 'exactly the held and the armed messages are ambiguous');
+    const { accepted, ambiguous } = outcomesByMessage(collector.items, TOTAL);
+    ambiguous.should.eql([held, ...armed], 'exactly the held and the armed messages are ambiguous');
 
     // The platform's record is the truth: it received each accepted message once, and neither ambiguous one.
     const texts = server.state.messages.map((m) => m.textBody);

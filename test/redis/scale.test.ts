@@ -11,20 +11,11 @@ import 'should';
 import { SandboxServer } from '../../src/sandbox/server';
 import { Collector, RedProcess, sleep, until, enqueueNodes } from '../helpers/red-process';
 import { RedisServer } from '../helpers/redis-server';
+import { maxInWindow } from '../../bench/lib/stats';
 
 const CREDS = { clientId: 'scale-client', clientSecret: 'scale-secret' };
 const WINDOW_MS = 2000;
 const BUDGET = 6;
-
-function maxInWindow(times: number[], windowMs: number): number {
-  const t = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; i < t.length; i++) {
-    while (t[i] - t[j] >= windowMs) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
 
 describe('three Node-RED instances coordinated through Redis', function () {
   this.timeout(60_000);

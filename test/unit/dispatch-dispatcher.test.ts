@@ -7,8 +7,7 @@ import { AccountBudget } from '../../src/dispatch/request-budget';
 import { unlimitedBudget, type RequestBudget } from '../../src/providers/types';
 import { ManualClock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
-import { silentLogger } from '../../src/util/logger';
-import { FakeProvider, httpError, job, ok, seeded, settle, until, type Reply } from '../helpers/dispatch-fakes';
+import { FakeProvider, httpError, job, ok, seeded, settle, until, type Reply, dispatchOptions } from '../helpers/dispatch-fakes';
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'sms-dispatch-'));
@@ -31,24 +30,7 @@ async function harness(
 ): Promise<Harness> {
   const budget = budgetFor ? budgetFor(clock) : unlimitedBudget;
   const provider = new FakeProvider(clock, script, budget);
-  const d = new Dispatcher(() => Promise.resolve(provider), budget, {
-    storeDir: null,
-    ratePerSecond: 100,
-    burst: 10,
-    queueLimit: 100,
-    maxAttempts: 5,
-    deadlineMs: 0,
-    retryAfterCapMs: 180_000,
-    resendAmbiguous: false,
-    breaker: {},
-    breakerFailFast: false,
-    idempotencyRetentionMs: 24 * 3600_000,
-    clock,
-    random: () => 0.5,
-    logger: silentLogger,
-    fsync: false,
-    ...opts,
-  });
+  const d = new Dispatcher(() => Promise.resolve(provider), budget, dispatchOptions(clock, opts));
   await d.start();
   const outcomes: Harness['outcomes'] = [];
   d.register('n1', (j, o) => outcomes.push({ job: j, outcome: o }));

@@ -7,30 +7,11 @@ import { Dispatcher, type DispatcherOptions, type GateDecision, type SendJob, ty
 import { unlimitedBudget } from '../../src/providers/types';
 import { ManualClock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
-import { silentLogger } from '../../src/util/logger';
-import { FakeProvider, job, settle, until } from '../helpers/dispatch-fakes';
+import { FakeProvider, job, settle, until, dispatchOptions } from '../helpers/dispatch-fakes';
 
 function make(clock: ManualClock, gate: (j: SendJob) => GateDecision, extra: Partial<DispatcherOptions> = {}) {
   const provider = new FakeProvider(clock);
-  const d = new Dispatcher(() => Promise.resolve(provider), unlimitedBudget, {
-    storeDir: null,
-    ratePerSecond: 100,
-    burst: 10,
-    queueLimit: 100,
-    maxAttempts: 3,
-    deadlineMs: 0,
-    retryAfterCapMs: 180_000,
-    resendAmbiguous: false,
-    breaker: {},
-    breakerFailFast: false,
-    idempotencyRetentionMs: 3600_000,
-    clock,
-    random: () => 0.5,
-    logger: silentLogger,
-    fsync: false,
-    gate,
-    ...extra,
-  });
+  const d = new Dispatcher(() => Promise.resolve(provider), unlimitedBudget, dispatchOptions(clock, { maxAttempts: 3, idempotencyRetentionMs: 3600_000, gate, ...extra }));
   const outcomes: SendOutcome[] = [];
   d.register('n1', (_j, o) => outcomes.push(o));
   return { d, provider, outcomes };

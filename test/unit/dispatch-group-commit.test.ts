@@ -11,8 +11,7 @@ import should from 'should';
 import { Dispatcher, type SendJob, type SendOutcome } from '../../src/dispatch/dispatcher';
 import { unlimitedBudget } from '../../src/providers/types';
 import { ManualClock } from '../../src/util/clock';
-import { silentLogger } from '../../src/util/logger';
-import { FakeProvider, job, ok, until } from '../helpers/dispatch-fakes';
+import { FakeProvider, job, ok, until, dispatchOptions } from '../helpers/dispatch-fakes';
 
 describe('dispatch: group commit in strict order', () => {
   // Counted at Node's file API, whichever form the store uses (callback fdatasync or a FileHandle's).
@@ -65,22 +64,11 @@ describe('dispatch: group commit in strict order', () => {
       startedOnDisk.push(`${onDisk('start', idOf.get(m.to)!)}`);
       return ok(`m-${i}`);
     });
-    const d = new Dispatcher(() => Promise.resolve(provider), unlimitedBudget, {
-      storeDir: dir,
-      ratePerSecond: 1000,
-      burst: 1000,
-      queueLimit: 1000,
-      maxAttempts: 5,
-      deadlineMs: 0,
-      retryAfterCapMs: 180_000,
-      resendAmbiguous: false,
-      breaker: {},
-      breakerFailFast: false,
-      idempotencyRetentionMs: 24 * 3600_000,
-      clock,
-      logger: silentLogger,
-      fsync: true,
-    });
+    const d = new Dispatcher(
+      () => Promise.resolve(provider),
+      unlimitedBudget,
+      dispatchOptions(clock, { storeDir: dir, ratePerSecond: 1000, burst: 1000, queueLimit: 1000, random: Math.random, fsync: true }),
+    );
     await d.start();
     const outcomes: { job: SendJob; outcome: SendOutcome }[] = [];
     const resultOnDisk: string[] = [];

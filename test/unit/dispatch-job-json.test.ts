@@ -1,20 +1,9 @@
 import should from 'should';
 import vm from 'vm';
-import { storableJson, toStorable } from '../../src/dispatch/job';
+import { replacerJson, storableJson, toStorable } from '../../src/dispatch/job';
 
 /** What the store wrote before plain trees took JSON's own path: the replacer on every value. */
-function reference(value: unknown): string | undefined {
-  const seen = new WeakSet<object>();
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (typeof v === 'bigint') return v.toString();
-    if (typeof v === 'function' || typeof v === 'symbol') return undefined;
-    if (v && typeof v === 'object') {
-      if (seen.has(v)) return undefined;
-      seen.add(v);
-    }
-    return v;
-  });
-}
+const reference = replacerJson;
 
 describe('dispatch/job storableJson', () => {
   const shared = { a: 1 };

@@ -10,32 +10,20 @@ import os from 'os';
 import path from 'path';
 import { Dispatcher, type DispatcherOptions, type SendJob, type SendOutcome } from '../../src/dispatch/dispatcher';
 import { AccountBudget } from '../../src/dispatch/request-budget';
-import type { OutboundMessage, Provider, RequestBudget, SendResult } from '../../src/providers/types';
+import type { OutboundMessage, RequestBudget, SendResult } from '../../src/providers/types';
 import { unlimitedBudget } from '../../src/providers/types';
 import { ManualClock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
-import { silentLogger } from '../../src/util/logger';
-import { httpError, job, ok, settle, until } from '../helpers/dispatch-fakes';
+import { httpError, job, ok, settle, until, dispatchOptions, TestProvider } from '../helpers/dispatch-fakes';
 
 /** A provider whose every request waits until the test answers it. */
-class HeldProvider implements Provider {
-  readonly name = 'sandbox' as const;
-  readonly capabilities = { status: true, textRequired: true, maxTextLength: 1600, defaultRequestsPerMinute: 300 };
+class HeldProvider extends TestProvider {
   readonly calls: { to: string; answer: (r: SendResult | SmsError) => void }[] = [];
 
   send(message: OutboundMessage): Promise<SendResult> {
     return new Promise<SendResult>((resolve, reject) => {
       this.calls.push({ to: message.to, answer: (r) => (r instanceof SmsError ? reject(r) : resolve(r)) });
     });
-  }
-  getStatus(): never {
-    throw new Error('not used');
-  }
-  testConnection(): Promise<{ ok: boolean; message: string }> {
-    return Promise.resolve({ ok: true, message: 'ok' });
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
   }
 }
 
@@ -47,25 +35,7 @@ interface Life {
 
 async function life(dir: string, clock: ManualClock, opts: Partial<DispatcherOptions> = {}, budget: RequestBudget = unlimitedBudget): Promise<Life> {
   const provider = new HeldProvider();
-  const d = new Dispatcher(() => Promise.resolve(provider), budget, {
-    storeDir: dir,
-    ratePerSecond: 1000,
-    burst: 100,
-    queueLimit: 100,
-    maxAttempts: 5,
-    deadlineMs: 0,
-    retryAfterCapMs: 180_000,
-    resendAmbiguous: false,
-    breaker: {},
-    breakerFailFast: false,
-    idempotencyRetentionMs: 24 * 3600_000,
-    clock,
-    random: () => 0.5,
-    logger: silentLogger,
-    fsync: false,
-    closeTimeoutMs: 1000,
-    ...opts,
-  });
+  const d = new Dispatcher(() => Promise.resolve(provider), budget, dispatchOptions(clock, { storeDir: dir, ratePerSecond: 1000, burst: 100, closeTimeoutMs: 1000, ...opts }));
   await d.start();
   const outcomes: Life['outcomes'] = [];
   d.register('n1', (j, o) => outcomes.push({ job: j, outcome: o }));
