@@ -16,6 +16,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
 import path from 'path';
+import { DIR_MODE, FILE_MODE } from '../store/append-log';
 import { storePath } from '../store/store-path';
 
 export interface SignedInUser {
@@ -143,9 +144,9 @@ export class FileTokenStore implements TokenStore {
     // Access tokens are short-lived and stay in memory; only what must survive is written.
     const { accessToken: _a, accessExpiresAt: _e, ...keep } = record;
     const dir = path.dirname(this.file);
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const fh = await fsp.open(tmp, 'w', 0o600);
+    const fh = await fsp.open(tmp, 'w', FILE_MODE);
     try {
       await fh.writeFile(this.cipher.seal(keep), 'utf8');
       await fh.sync();

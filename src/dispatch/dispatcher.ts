@@ -215,6 +215,11 @@ export class Dispatcher {
   private async doStart(): Promise<void> {
     await this.openStores();
     this.ready = true;
+    this.resume();
+  }
+
+  /** The store is usable (or first tried): held outcomes go out and waiting jobs start. */
+  private resume(): void {
     this.delivery.start();
     this.pump();
     this.changed();
@@ -241,10 +246,7 @@ export class Dispatcher {
         this.openTimer = null;
         if (this.closing) return;
         void this.openStores().then(() => {
-          if (!this.storeOpen) return;
-          this.delivery.start();
-          this.pump();
-          this.changed();
+          if (this.storeOpen) this.resume();
         });
       }, delay);
     }

@@ -124,14 +124,17 @@ export function clearNormalizedCache(): void {
   recent.clear();
 }
 
+/** A copy: callers own what they get back. */
+function copyOf(n: NormalizedNumber): NormalizedNumber {
+  return n.country ? { e164: n.e164, country: n.country } : { e164: n.e164 };
+}
+
 function normalize(input: unknown, opts: NormalizeOptions): NormalizedNumber {
-  if (typeof input === 'string' && input.length <= MAX_INPUT_LENGTH) {
-    const hit = recent.get(cacheKey(input, opts));
-    // A copy: callers own what they get back.
-    if (hit) return hit.country ? { e164: hit.e164, country: hit.country } : { e164: hit.e164 };
-  }
+  // `parse` accepts only strings up to MAX_INPUT_LENGTH, so an accepted input always has this key.
+  const key = typeof input === 'string' && input.length <= MAX_INPUT_LENGTH ? cacheKey(input, opts) : '';
+  const hit = key ? recent.get(key) : undefined;
+  if (hit) return copyOf(hit);
   const out = parse(input, opts);
-  const key = cacheKey(input as string, opts);
   remember(key, out);
   // Its E.164 form normalizes to itself (same country), with or without a default country and the "+"
   // rule (it has the "+"): the next normalization of the same number, as E.164, is a lookup too.
@@ -142,7 +145,7 @@ function normalize(input: unknown, opts: NormalizeOptions): NormalizedNumber {
       if (k !== key && !recent.has(k)) remember(k, out);
     }
   }
-  return out.country ? { e164: out.e164, country: out.country } : { e164: out.e164 };
+  return copyOf(out);
 }
 
 function parse(input: unknown, opts: NormalizeOptions): NormalizedNumber {

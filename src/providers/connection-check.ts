@@ -13,7 +13,7 @@
 import { createProvider } from './factory';
 import { DEFAULT_GENESYS_REGION, GENESYS_REGIONS } from './genesys-regions';
 import { AVAAMO_DEFAULT_BASE_URL } from './avaamo';
-import { HttpClient } from './http-client';
+import { HttpClient, trimSlash } from './http-client';
 import { PROVIDERS, ProviderName, unlimitedBudget, type AccountCredentials, type AccountSettings } from './types';
 import { systemClock } from '../util/clock';
 import { silentLogger } from '../util/logger';
@@ -45,7 +45,7 @@ function scrub(text: string, secrets: (string | undefined)[]): string {
 }
 
 function sameUrl(a: string | undefined, b: string | undefined): boolean {
-  const n = (u: string | undefined) => (u ?? '').trim().replace(/\/+$/, '');
+  const n = (u: string | undefined) => trimSlash((u ?? '').trim());
   return n(a) === n(b);
 }
 

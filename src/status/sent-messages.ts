@@ -22,10 +22,14 @@ import { AppendLog } from '../store/append-log';
 import type { Clock } from '../util/clock';
 import path from 'path';
 import { normalizeOptOutNumber } from '../compliance/opt-out-store';
+import { storePath } from '../store/store-path';
 
-/** Next to the account's opt-out list: `<userDir>/agentless-sms/accounts/<id>/sent.jsonl`. */
+/**
+ * Next to the account's opt-out list: `<userDir>/agentless-sms/accounts/<id>/sent.jsonl`, the directory
+ * named as every other store of the account names it (an id is never put into a path as it is).
+ */
 export function sentLogFile(userDir: string | undefined, accountId: string): string | null {
-  return userDir ? path.join(userDir, 'agentless-sms', 'accounts', accountId.replace(/[^\w.-]/g, '_'), 'sent.jsonl') : null;
+  return userDir ? path.join(storePath(userDir, 'accounts', accountId), 'sent.jsonl') : null;
 }
 
 export interface SentRecord {

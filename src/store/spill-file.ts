@@ -6,6 +6,7 @@
  * A failed write only means the records stay in memory: their callbacks are not called.
  */
 import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'fs';
+import { FILE_MODE } from './append-log';
 
 export class SpillFile {
   private size = 0;
@@ -21,7 +22,7 @@ export class SpillFile {
   /** Never throws: a spill file that cannot be created is one that is never used. */
   static open(file: string): SpillFile {
     try {
-      return new SpillFile(openSync(file, 'w+', 0o600), file);
+      return new SpillFile(openSync(file, 'w+', FILE_MODE), file);
     } catch {
       return new SpillFile(null, file);
     }

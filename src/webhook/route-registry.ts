@@ -181,7 +181,8 @@ export class RouteRegistry {
       );
     };
     const dispatch: Middleware = (req: Req, res, next) => {
-      const handler = this.routes.get(requestPath(req));
+      const key = requestPath(req);
+      const handler = this.routes.get(key);
       if (!handler) return next();
       if (req.method !== 'POST') {
         res.statusCode = 405;
@@ -195,7 +196,7 @@ export class RouteRegistry {
         () => {
           const raw = req[RAW];
           if (raw) {
-            if (this.direct) this.provenPaths.add(requestPath(req));
+            if (this.direct) this.provenPaths.add(key);
             void handler.process(req, res, raw);
             return;
           }

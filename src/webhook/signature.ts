@@ -48,17 +48,9 @@ export function standardWebhooksKeyOk(secret: string | undefined): boolean {
   return !!secret && standardWebhooksKey(secret).length >= MIN_STANDARD_WEBHOOKS_KEY_BYTES;
 }
 
-let lastSecret: string | undefined;
-let lastKey: Buffer = Buffer.alloc(0);
-
 /** The Standard Webhooks key: the base64 after an optional `whsec_` prefix. */
 export function standardWebhooksKey(secret: string): Buffer {
-  // A receiver checks every request against the same secret: decode it once, not twice per request.
-  if (secret !== lastSecret) {
-    lastKey = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
-    lastSecret = secret;
-  }
-  return lastKey;
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
 }
 
 /** `v1,<base64>` for the given message; exported so tests and the sandbox side can sign. */
@@ -75,9 +67,12 @@ export function verifyRequest(cfg: AuthConfig, headers: IncomingHttpHeaders, raw
   if (cfg.mode === 'none') return { ok: true };
   if (!cfg.secret) return { ok: false, reason: 'secret_missing' };
   switch (cfg.mode) {
-    case 'standard-webhooks':
-      if (!standardWebhooksKeyOk(cfg.secret)) return { ok: false, reason: 'weak_secret' };
-      return verifyStandardWebhooks(cfg.secret, headers, raw, nowMs, cfg.toleranceSec ?? DEFAULT_TOLERANCE_SEC);
+    case 'standard-webhooks': {
+      // Decoded once per request: the same key is checked for length and then signs.
+      const key = standardWebhooksKey(cfg.secret);
+      if (key.length < MIN_STANDARD_WEBHOOKS_KEY_BYTES) return { ok: false, reason: 'weak_secret' };
+      return verifyStandardWebhooks(key, headers, raw, nowMs, cfg.toleranceSec ?? DEFAULT_TOLERANCE_SEC);
+    }
     case 'hmac-sha256':
       return verifyHmacHex(cfg.secret, header(headers, cfg.headerName || DEFAULT_HMAC_HEADER), raw);
     case 'shared-secret':
@@ -87,7 +82,7 @@ export function verifyRequest(cfg: AuthConfig, headers: IncomingHttpHeaders, raw
   }
 }
 
-function verifyStandardWebhooks(secret: string, headers: IncomingHttpHeaders, raw: Buffer, nowMs: number, toleranceSec: number): AuthResult {
+function verifyStandardWebhooks(key: Buffer, headers: IncomingHttpHeaders, raw: Buffer, nowMs: number, toleranceSec: number): AuthResult {
   const id = header(headers, 'webhook-id');
   const ts = header(headers, 'webhook-timestamp');
   const sigs = header(headers, 'webhook-signature');
@@ -95,7 +90,7 @@ function verifyStandardWebhooks(secret: string, headers: IncomingHttpHeaders, ra
   if (!/^\d{1,12}$/.test(ts.trim())) return { ok: false, reason: 'bad_timestamp' };
   const tsSec = Number(ts.trim());
   if (Math.abs(nowMs / 1000 - tsSec) > toleranceSec) return { ok: false, reason: 'timestamp_out_of_tolerance' };
-  const expected = createHmac('sha256', standardWebhooksKey(secret)).update(`${id}.${ts.trim()}.`).update(raw).digest();
+  const expected = createHmac('sha256', key).update(`${id}.${ts.trim()}.`).update(raw).digest();
   // Several space-separated signatures let the sender rotate keys; any one valid v1 entry is enough.
   let valid = false;
   for (const entry of sigs.split(' ')) {

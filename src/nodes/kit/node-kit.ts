@@ -49,9 +49,8 @@ export function complianceClockOverride(RED: NodeAPI): Clock | undefined {
 
 /** RED.util.evaluateNodeProperty as a promise (a flow/global context read may be asynchronous). */
 export function evaluateProperty(RED: NodeAPI, node: Node, value: string, type: string, msg: Msg): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    RED.util.evaluateNodeProperty(value, type, node, msg, (err: Error | null, result: unknown) => (err ? reject(err) : resolve(result)));
-  });
+  // The same call as evaluatePropertyNow; a throw there (an immediate error) becomes the rejection.
+  return new Promise((resolve) => resolve(evaluatePropertyNow(RED, node, value, type, msg)));
 }
 
 /**
@@ -147,11 +146,6 @@ export class DebouncedStatus {
   drawNow(): void {
     const s = this.render();
     if (s) this.node.status(s);
-  }
-
-  /** Show a status now (configuration states that never change while the node runs). */
-  show(s: StatusText): void {
-    this.node.status(s);
   }
 
   close(): void {
