@@ -70,9 +70,10 @@ describe('Genesys authorization-code grant (signed-in user)', function () {
     });
 
     it('the sandbox account follows the same rule (queue mode needs a signed-in sandbox user)', async function () {
-      const { send, fail } = await loadSendFlow(sendFlow({ provider: 'sandbox' }, { mode: 'queue', queueId: QUEUE }));
+      const { send, ok, fail } = await loadSendFlow(sendFlow({ provider: 'sandbox' }, { mode: 'queue', queueId: QUEUE }));
       send.receive({ to: '+12025550123', payload: 'hi' });
       (await fail.wait(1))[0].error.code.should.equal('grant_mismatch');
+      ok.msgs.should.be.empty();
     });
   });
 

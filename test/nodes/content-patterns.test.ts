@@ -72,7 +72,9 @@ describe('blocked patterns on the linear-time engine', function () {
     const sandbox = useLoopbackSandbox({}, { userDir: true });
 
     it('every message gets config_missing naming the line and the reason; nothing is sent', async function () {
-      const { send, fail } = await loadSendFlow(sendFlow({ provider: 'sandbox' }, { blockedPatterns: 'ok\nfree(?= money)' }));
+      // An account on the loopback sandbox, so that "nothing is sent" is checked where a send would arrive.
+      const account = { provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url };
+      const { send, fail } = await loadSendFlow(sendFlow(account, { blockedPatterns: 'ok\nfree(?= money)' }), { acct: { clientId: 'c', clientSecret: 's' } });
       send.receive({ to: '+12025550123', payload: 'free money' });
       const [msg] = await fail.wait(1);
       msg.error.code.should.equal('config_missing');

@@ -75,10 +75,12 @@ describe('agentless-get-status node', function () {
 
   it('gives up at the timeout and routes to output 3 with the last status', async function () {
     const n = await load({ timeout: 0.4 });
-    const t0 = Date.now();
     n.send.receive({ to: '+12025550198', payload: 'hi' }); // sandbox rule: never a final receipt
     const [msg] = await n.pending.wait(1);
-    (Date.now() - t0).should.be.within(350, 3000);
+    // It polled (the last status it saw is the one it reports) and then gave up, not at once.
+    msg.sms.polls.should.be.above(0);
+    n.delivered.msgs.should.be.empty();
+    n.failed.msgs.should.be.empty();
     msg.sms.status.should.equal('sent');
     msg.sms.providerStatus.should.equal('sent');
     should(msg.error).be.undefined();
@@ -160,9 +162,8 @@ describe('agentless-get-status node', function () {
     n.send.receive({ to: '+12025550198', payload: 'hi' });
     await sleep(200);
     detailReads().length.should.be.above(0);
-    const t0 = Date.now();
+    // The wait has 600 s left: the unload resolving within the test's timeout shows it does not wait for it.
     await helper.unload();
-    (Date.now() - t0).should.be.below(2000);
     const reads = detailReads().length;
     await sleep(300);
     detailReads().length.should.equal(reads);

@@ -37,6 +37,8 @@ describe('msg.sms.provider on every output', function () {
     send.receive({ to: '+12025550123', sms: { optOut: true } });
     const [msg] = await ok.wait(1);
     msg.sms.provider.should.equal('genesys-cloud');
+    msg.sms.should.containDeep({ command: 'opt-out', optedOut: true });
+    sandbox.server.state.messages.should.be.empty();
   });
 
   it('get-status: an invalid id and a platform without a status API both name the provider', async function () {

@@ -14,7 +14,9 @@ describe('Redis URL with a password', function () {
   const sandbox = useLoopbackSandbox({}, { userDir: true });
 
   it('the account does not start; the log names the password credential and never the password', async function () {
-    const { send, fail } = await loadSendFlow(sendFlow({ provider: 'sandbox', coordination: 'redis', redisUrl: 'redis://app:hunter2-secret@127.0.0.1:1/0' }));
+    // An account on the loopback sandbox, so that "nothing is sent" is checked where a send would arrive.
+    const account = { provider: 'genesys-cloud', apiBaseUrl: sandbox.url, authBaseUrl: sandbox.url, coordination: 'redis', redisUrl: 'redis://app:hunter2-secret@127.0.0.1:1/0' };
+    const { send, fail } = await loadSendFlow(sendFlow(account), { acct: { clientId: 'c', clientSecret: 's' } });
     const logged = helper
       .log()
       .args.map((a: unknown[]) => a[0] as { level: number; id?: string; msg?: unknown })

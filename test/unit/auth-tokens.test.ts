@@ -2,7 +2,7 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import 'should';
+import should from 'should';
 import { FileTokenStore, MemoryTokenStore, TokenCipher, tokenVaultFile, type TokenRecord, type TokenStore } from '../../src/auth/token-vault';
 import { UserTokens } from '../../src/auth/user-tokens';
 import { SignInSessions } from '../../src/auth/sign-in-sessions';
@@ -168,8 +168,9 @@ describe('auth: sign-in sessions and inputs', function () {
   });
 
   it("accepts only this package's callback as redirect URI, and only plausible refresh tokens", function () {
-    checkRedirectUri('http://127.0.0.1:1880/agentless-sms/oauth/callback')!.should.be.a.String();
-    checkRedirectUri('https://h/admin/agentless-sms/oauth/callback')!.should.be.a.String();
+    for (const good of ['http://127.0.0.1:1880/agentless-sms/oauth/callback', 'https://h/admin/agentless-sms/oauth/callback']) should(checkRedirectUri(good)).equal(good);
+    // The URI the platform is given is the parsed one, not the text as sent.
+    should(checkRedirectUri('HTTPS://H:443/agentless-sms/oauth/callback')).equal('https://h/agentless-sms/oauth/callback');
     for (const bad of ['https://evil/steal', 'javascript:x//agentless-sms/oauth/callback', 'http://h/agentless-sms/oauth/callback?x=1', 'http://u:p@h/agentless-sms/oauth/callback', 42, '']) {
       (checkRedirectUri(bad) === null).should.be.true(String(bad));
     }

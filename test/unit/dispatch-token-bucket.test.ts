@@ -135,9 +135,14 @@ describe('dispatch: TokenBucket', () => {
     should(bucket.msUntilToken()).be.aboveOrEqual(300 - 1);
     clock.advance(bucket.msUntilToken());
     should(bucket.tryTake()).be.true();
-    // A ticket whose slot has been reused changes nothing.
+    // A ticket whose slot has been reused changes nothing: the window still counts from the two requests in it.
+    const wait = bucket.msUntilToken();
+    should(wait).be.above(0);
+    clock.advance(100);
     bucket.departed(first);
     bucket.departed(0);
+    should(bucket.msUntilToken()).be.equal(wait - 100);
+    should(bucket.tryTake()).be.false();
   });
 
   it('keeps no window above 1,000 a window (the bucket alone paces there)', () => {

@@ -27,6 +27,26 @@ describe('node config parsing', function () {
     should(s.compliance?.quietAction).equal('hold');
   });
 
+  it('gives an unset sender the defaults the README and the help document', function () {
+    const s = parseSenderConfig({ account: 'a' } as SenderConfig);
+    should(s).containDeep({
+      ratePerSecond: 1,
+      burst: 1,
+      queueLimit: 1000,
+      concurrency: 1,
+      maxAttempts: 5,
+      deadlineMs: 3600 * 1000,
+      retryAfterCapMs: 180 * 1000,
+      resendAmbiguous: false,
+      breakerFailFast: false,
+      breakerThreshold: 0.15,
+      breakerWindowMs: 300 * 1000,
+      breakerMinCalls: 20,
+      breakerCoolDownMs: 30 * 1000,
+      idempotencyRetentionMs: 24 * 3600 * 1000,
+    });
+  });
+
   it('floors counts, caps concurrency at 64 and ignores nonsense', function () {
     const s = parseSenderConfig({ burst: '3.7', queueLimit: 'lots', concurrency: 500, breakerThreshold: 40, deadline: '-5' } as unknown as SenderConfig);
     s.burst.should.equal(3);

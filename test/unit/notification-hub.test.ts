@@ -262,6 +262,8 @@ describe('notification channel (hub) against the sandbox', function () {
       await until('connected', () => u.state === 'connected');
       sandbox.control({ notifications: { frames: [JSON.stringify({ topicName: TOPIC, eventBody: { pad: 'x'.repeat(200 * 1024) } })] } });
       await until('reconnected', () => h.stats.connects >= 2 && u.state === 'connected');
+      assert.strictEqual(h.stats.oversizeFrames, 1, 'closed for the frame size, not for another reason');
+      assert.strictEqual(h.stats.invalidFrames, 0);
       assert.strictEqual(u.events.length, 0);
       push(1, 'fine');
       await until('event after', () => u.events.length === 1);

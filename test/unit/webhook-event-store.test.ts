@@ -76,6 +76,43 @@ describe('webhook event store (dedupe + status order)', () => {
     await store.close();
   });
 
+  it('by default keeps event ids 7 days and statuses 30 days, at most 100,000 of each (the documented bounds)', async () => {
+    const clock = new ManualClock();
+    const store = await WebhookEventStore.open(file, { clock, fsync: false });
+    const DAY = 24 * 3600 * 1000;
+    const settle = async (e: string, updates: { id: string; status: 'delivered' }[] = []) => {
+      const c = store.claim(e, updates);
+      if (!c.duplicate) await c.committed;
+    };
+    await settle('first', [{ id: 'msg-first', status: 'delivered' }]);
+    clock.advance(7 * DAY - 1);
+    await settle('tick-1');
+    assert.strictEqual(store.claim('first', []).duplicate, true, 'kept for 7 days');
+    clock.advance(2);
+    await settle('tick-2');
+    assert.strictEqual(store.statusOf('msg-first'), 'delivered', 'a status outlives its event');
+    assert.strictEqual(store.claim('first', []).duplicate, false, 'forgotten after 7 days');
+    clock.advance(23 * DAY);
+    await settle('tick-3');
+    assert.strictEqual(store.statusOf('msg-first'), undefined, 'a status is forgotten after 30 days');
+    // The count: 100,001 unique events (each with its own message status) keep 100,000 of each.
+    for (let chunk = 0; chunk < 101; chunk++) {
+      const commits: Promise<void>[] = [];
+      for (let k = 0; k < 1000; k++) {
+        const i = chunk * 1000 + k;
+        const c = store.claim(`e-${i}`, [{ id: `m-${i}`, status: 'delivered' }]);
+        if (!c.duplicate) commits.push(c.committed);
+      }
+      await Promise.all(commits);
+    }
+    await settle('e-last', [{ id: 'm-last', status: 'delivered' }]);
+    assert.strictEqual(store.eventCount, 100_000);
+    assert.strictEqual(store.messageCount, 100_000);
+    assert.strictEqual(store.claim('e-100999', []).duplicate, true, 'the newest are kept');
+    assert.strictEqual(store.statusOf('m-0'), undefined, 'the oldest status went first');
+    await store.close();
+  });
+
   it('compacts the log and keeps what is retained', async () => {
     const clock = new ManualClock();
     const store = await WebhookEventStore.open(file, { clock, maxEvents: 50, fsync: false });
