@@ -16,7 +16,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
 import path from 'path';
-import { DIR_MODE, FILE_MODE } from '../store/append-log';
+import { FILE_MODE, ensureDir, syncDir } from '../store/durable-dir';
 import { storePath } from '../store/store-path';
 
 export interface SignedInUser {
@@ -144,23 +144,27 @@ export class FileTokenStore implements TokenStore {
     // Access tokens are short-lived and stay in memory; only what must survive is written.
     const { accessToken: _a, accessExpiresAt: _e, ...keep } = record;
     const dir = path.dirname(this.file);
-    await fsp.mkdir(dir, { recursive: true, mode: DIR_MODE });
+    // A directory made here is synced into its parent: otherwise a crash could lose the whole vault,
+    // and with it a rotated refresh token the platform no longer accepts the old one of.
+    ensureDir(dir, true);
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const fh = await fsp.open(tmp, 'w', FILE_MODE);
     try {
-      await fh.writeFile(this.cipher.seal(keep), 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
+      const fh = await fsp.open(tmp, 'w', FILE_MODE);
+      try {
+        await fh.writeFile(this.cipher.seal(keep), 'utf8');
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fsp.rename(tmp, this.file);
+    } catch (err) {
+      // A failed write (disk full, the target unwritable) leaves the old vault as it was and no
+      // half-written sealed copy of the chain beside it.
+      await fsp.rm(tmp, { force: true }).catch(() => {});
+      throw err;
     }
-    await fsp.rename(tmp, this.file);
     // The rename itself must survive a crash: sync the directory entry.
-    const d = await fsp.open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
+    await syncDir(dir);
   }
 
   exclusive<T>(fn: () => Promise<T>): Promise<T> {

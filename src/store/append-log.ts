@@ -20,13 +20,11 @@
  *   not lost with a file entry that never reached the disk.
  * Files are created 0600 and directories 0700: the records hold phone numbers and message contents.
  */
-import { promises as fsp, existsSync, mkdirSync, readFileSync, openSync, closeSync, fsyncSync, ftruncateSync, chmodSync, statSync, writeSync, fdatasync as fdatasyncCb } from 'fs';
+import { promises as fsp, existsSync, readFileSync, openSync, closeSync, fsyncSync, ftruncateSync, writeSync, fdatasync as fdatasyncCb } from 'fs';
 import path from 'path';
+import { FILE_MODE, ensureDir, syncDir } from './durable-dir';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
-
-export const FILE_MODE = 0o600;
-export const DIR_MODE = 0o700;
 
 export interface AppendLogOptions {
   /** Set false only for benchmarks of the non-durable path: appends are then not fsync'ed. */
@@ -265,25 +263,6 @@ function shortWrite(written: number, wanted: number): NodeJS.ErrnoException {
   return e;
 }
 
-/** Create `dir` and missing parents 0700, each made durable in its parent. */
-function ensureDir(dir: string, fsync: boolean): void {
-  const missing: string[] = [];
-  for (let d = path.resolve(dir); !existsSync(d); d = path.dirname(d)) {
-    missing.unshift(d);
-    if (path.dirname(d) === d) break;
-  }
-  for (const d of missing) {
-    mkdirSync(d, { mode: DIR_MODE });
-    if (fsync) syncDirSync(path.dirname(d));
-  }
-  // The store's own directory, also when it was made before modes were enforced.
-  try {
-    if ((statSync(dir).mode & 0o777) !== DIR_MODE) chmodSync(dir, DIR_MODE);
-  } catch {
-    /* not ours to change (e.g. another owner): the file modes still hold */
-  }
-}
-
 function truncateFile(file: string, length: number, fsync: boolean): void {
   const fd = openSync(file, 'r+');
   try {
@@ -291,33 +270,5 @@ function truncateFile(file: string, length: number, fsync: boolean): void {
     if (fsync) fsyncSync(fd);
   } finally {
     closeSync(fd);
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // Make a new entry (create, rename) itself durable; some file systems refuse fsync on a directory,
-  // which is harmless there.
-  try {
-    const fh = await fsp.open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    /* not supported here */
-  }
-}
-
-function syncDirSync(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    /* not supported here */
   }
 }

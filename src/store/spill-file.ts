@@ -6,7 +6,7 @@
  * A failed write only means the records stay in memory: their callbacks are not called.
  */
 import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'fs';
-import { FILE_MODE } from './append-log';
+import { FILE_MODE } from './durable-dir';
 
 export class SpillFile {
   private size = 0;

@@ -54,6 +54,22 @@ describe('auth: token vault', function () {
     ((await store.read()) === null).should.be.true();
   });
 
+  it('makes missing directories private; a failed write rejects and leaves no sealed copy beside the vault', async function () {
+    const file = path.join(dir, 'a', 'b', 'auth.vault');
+    const store = new FileTokenStore(file, new TokenCipher('secret-a', 'acct.1'));
+    await store.write(rec);
+    for (const d of [path.join(dir, 'a'), path.join(dir, 'a', 'b')]) (fs.statSync(d).mode & 0o777).should.equal(0o700);
+    // The vault's place taken by a directory with something in it: the temporary file is written, the rename fails.
+    fs.rmSync(file);
+    fs.mkdirSync(path.join(file, 'x'), { recursive: true });
+    const err = await store.write({ ...rec, refreshToken: 'refresh-secret-2' }).then(
+      () => null,
+      (e: NodeJS.ErrnoException) => e,
+    );
+    should(err).not.be.null();
+    fs.readdirSync(path.dirname(file)).should.eql(['auth.vault']);
+  });
+
   it("finds Node-RED's key: credentialSecret, else the generated one, none when encryption is off", function () {
     credentialSecretOf({ get: (k) => ({ credentialSecret: 'user-key' })[k] })!.should.equal('user-key');
     credentialSecretOf({ get: (k) => ({ _credentialSecret: 'system-key' })[k] })!.should.equal('system-key');
