@@ -116,9 +116,18 @@ class Entry implements QueueEntry {
     return this.held;
   }
 
-  /** The job without keeping it in memory (snapshots of the whole queue). */
+  /** The job without keeping it in memory. */
   stored(): SendJob {
     return this.held ?? this.owner.readSpilled(this.id, this.at, this.len);
+  }
+
+  /**
+   * The job's `add` line for a snapshot of the whole queue. A spilled job's line is taken as the spill
+   * file has it (the text that went into the log), neither parsed into memory nor serialized again.
+   */
+  addLine(read: ((at: number, len: number) => string) | undefined): string {
+    const spilled = !this.held && read ? this.owner.spilledLine(this.id, this.at, this.len, read) : null;
+    return spilled ?? storableJson({ op: 'add', job: this.stored() })!;
   }
 
   /** Let the job go from memory once its line is in the spill file (not if it is in use). */
@@ -305,6 +314,22 @@ export class SendQueue implements SenderQueueStore {
     this.spill?.close();
   }
 
+  /**
+   * A spilled job's `add` line, if the spill file holds it at its place; null sends the caller to
+   * `readSpilled`, which knows what to do when it does not. The line starts with the job's id (jobs
+   * are made with it first), so the check needs no parse; any other line is parsed to be sure.
+   */
+  spilledLine(id: string, at: number, len: number, read: (at: number, len: number) => string): string | null {
+    try {
+      const line = read(at, len);
+      if (line.startsWith(`{"op":"add","job":{"id":${JSON.stringify(id)},`)) return line;
+      const r = JSON.parse(line) as { op?: unknown; job?: { id?: unknown } };
+      return r.op === 'add' && r.job?.id === id ? line : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** A job back from the spill file (or, should that fail, from the log itself). */
   readSpilled(id: string, at: number, len: number): SendJob {
     try {
@@ -367,10 +392,10 @@ export class SendQueue implements SenderQueueStore {
   /** The log lines of memory's state; each job serialized once, as in `add`. */
   private snapshot(): string[] {
     const out: string[] = [];
+    const read = this.spill?.reader();
     for (const [id, e] of this.entries) {
-      const job = e.stored();
-      out.push(storableJson({ op: 'add', job })!);
-      if (e.started) out.push(JSON.stringify({ op: 'start', id, attempts: job.attempts }));
+      out.push(e.addLine(read));
+      if (e.started) out.push(JSON.stringify({ op: 'start', id, attempts: e.stored().attempts }));
       if (e.outcome) out.push(JSON.stringify({ op: 'result', id, outcome: e.outcome }));
     }
     return out;

@@ -26,6 +26,9 @@ import { FILE_MODE, ensureDir, syncDir } from './durable-dir';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
 
+/** Lines of a snapshot written at a time by `compactLines`. */
+const COMPACT_CHUNK_LINES = 4096;
+
 export interface AppendLogOptions {
   /** Set false only for benchmarks of the non-durable path: appends are then not fsync'ed. */
   fsync?: boolean;
@@ -212,12 +215,18 @@ export class AppendLog<T> {
   async compactLines(lines: string[]): Promise<void> {
     await this.drain();
     const tmp = this.file + '.tmp';
-    const buf = Buffer.from(lines.length ? lines.join('\n') + '\n' : '');
+    let length = 0;
     try {
       const fh = await fsp.open(tmp, 'w', FILE_MODE);
       try {
-        const { bytesWritten } = await fh.write(buf, 0, buf.length);
-        if (bytesWritten !== buf.length) throw shortWrite(bytesWritten, buf.length);
+        // In pieces: a snapshot of a long queue is tens of MB, and one string and one buffer of it would
+        // hold the event loop (and the heap) for as long as it takes to build them.
+        for (let i = 0; i < lines.length; i += COMPACT_CHUNK_LINES) {
+          const buf = Buffer.from(lines.slice(i, i + COMPACT_CHUNK_LINES).join('\n') + '\n');
+          const { bytesWritten } = await fh.write(buf, 0, buf.length);
+          if (bytesWritten !== buf.length) throw shortWrite(bytesWritten, buf.length);
+          length += buf.length;
+        }
         if (this.fsync) await fh.sync();
       } finally {
         await fh.close();
@@ -233,7 +242,7 @@ export class AppendLog<T> {
     const old = this.handle;
     this.handle = await fsp.open(this.file, 'a', FILE_MODE);
     await old?.close().catch(() => {});
-    this.length = buf.length;
+    this.length = length;
     this.lines = lines.length;
     this.dirty = false;
   }

@@ -8,6 +8,9 @@
 import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'fs';
 import { FILE_MODE } from './durable-dir';
 
+/** How much a sequential reader takes from the file at a time. */
+const READ_WINDOW = 1024 * 1024;
+
 export class SpillFile {
   private size = 0;
   private pending: { line: string; placed: (at: number, len: number) => void }[] = [];
@@ -67,6 +70,28 @@ export class SpillFile {
       got += n;
     }
     return buf.toString('utf8');
+  }
+
+  /**
+   * A reader for many lines in file order (a snapshot of the whole queue): one read per MiB instead of
+   * one per line. A line outside the window it holds moves the window there; a longer line is read
+   * by itself.
+   */
+  reader(): (at: number, len: number) => string {
+    let buf: Buffer | null = null;
+    let base = 0;
+    let filled = 0;
+    return (at, len) => {
+      if (buf && at >= base && at + len <= base + filled) return buf.toString('utf8', at - base, at - base + len);
+      if (len > READ_WINDOW) return this.read(at, len);
+      if (this.fd === null) throw new Error('spill file closed');
+      buf ??= Buffer.allocUnsafe(READ_WINDOW);
+      base = at;
+      filled = 0;
+      for (let n = 1; n > 0 && filled < READ_WINDOW; filled += n) n = readSync(this.fd, buf, filled, READ_WINDOW - filled, base + filled);
+      if (filled < len) throw new Error('spill file shorter than expected');
+      return buf.toString('utf8', 0, len);
+    };
   }
 
   /** Nothing in it is needed any more: start from an empty file. */

@@ -18,12 +18,15 @@ import { createHash } from 'crypto';
 import { AppendLog } from '../store/append-log';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
+import { OldestFirst } from '../util/oldest-first';
 import { STATUS_RANK, type SmsStatus } from './normalize';
 
 /** Ids up to this length are kept as they are; longer ones (or ones starting with '#') as '#' + SHA-256. */
 export const MAX_KEY_CHARS = 64;
 /** The log is not compacted by bytes below this size. */
 export const COMPACT_MIN_BYTES = 1024 * 1024;
+/** Snapshot records serialized between two turns of the event loop. */
+const COMPACT_SLICE = 4096;
 /** Bytes a snapshot line takes besides its key(s): `{"e":"","t":1733000000000}` and `{"t":..,"m":[["","delivered"]]}`. */
 const EVENT_LINE_BYTES = 24;
 const MESSAGE_LINE_BYTES = 40;
@@ -81,10 +84,16 @@ export interface EventClaimStore {
 
 const DAY = 24 * 3600 * 1000;
 
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class WebhookEventStore implements EventClaimStore {
-  private readonly events = new Map<string, number>();
+  /** Event id -> when it was taken, oldest first. */
+  private readonly events = new Map<string, { t: number }>();
   private readonly inflight = new Map<string, Promise<boolean>>();
+  /** Message id -> its furthest status and when that was recorded, least recently changed first. */
   private readonly messages = new Map<string, { s: SmsStatus; t: number }>();
+  private readonly eventOrder = new OldestFirst(this.events);
+  private readonly messageOrder = new OldestFirst(this.messages);
   private compacting: Promise<void> | null = null;
   private readonly eventRetentionMs: number;
   private readonly messageRetentionMs: number;
@@ -195,11 +204,20 @@ export class WebhookEventStore implements EventClaimStore {
 
   private async compact(): Promise<void> {
     this.evict();
-    const snapshot: LogRecord[] = [];
-    for (const [m, v] of this.messages) snapshot.push({ t: v.t, m: [[m, v.s]] });
-    for (const [e, t] of this.events) snapshot.push({ e, t });
+    // Built in slices, with a turn of the event loop between them: at the bounds the snapshot is 200,000
+    // records, about 150 ms of serializing here, which in one piece would hold up every flow of the
+    // runtime. Appends wait for the compaction meanwhile and go to the new file after the snapshot. An
+    // entry that changes while the snapshot is built is in it as it was and again as it is (the later
+    // line wins on replay); one evicted meanwhile may be in it, and is evicted again after a restart.
+    const snapshot: string[] = [];
+    for (const [m, v] of this.messages) {
+      if (snapshot.push(JSON.stringify({ t: v.t, m: [[m, v.s]] })) % COMPACT_SLICE === 0) await nextTurn();
+    }
+    for (const [e, { t }] of this.events) {
+      if (snapshot.push(JSON.stringify({ e, t })) % COMPACT_SLICE === 0) await nextTurn();
+    }
     try {
-      await this.log.compact(snapshot);
+      await this.log.compactLines(snapshot);
     } catch {
       // A failed compaction leaves the old log in place, which is still correct, only longer.
     }
@@ -207,7 +225,7 @@ export class WebhookEventStore implements EventClaimStore {
 
   private rememberEvent(e: string, t: number): void {
     this.forgetEvent(e);
-    this.events.set(e, t);
+    this.eventOrder.set(e, { t });
     this.snapshotBytes += e.length + EVENT_LINE_BYTES;
   }
 
@@ -218,7 +236,7 @@ export class WebhookEventStore implements EventClaimStore {
   private rememberStatus(m: string, s: SmsStatus, t: number): void {
     // Re-inserting keeps the map ordered by last change, so eviction drops the stalest first.
     this.forgetStatus(m);
-    this.messages.set(m, { s, t });
+    this.messageOrder.set(m, { s, t });
     this.snapshotBytes += m.length + MESSAGE_LINE_BYTES;
   }
 
@@ -228,14 +246,9 @@ export class WebhookEventStore implements EventClaimStore {
 
   private evict(): void {
     const now = this.clock.now();
-    for (const [e, t] of this.events) {
-      if (this.events.size > this.maxEvents || t < now - this.eventRetentionMs) this.forgetEvent(e);
-      else break;
-    }
-    for (const [m, v] of this.messages) {
-      if (this.messages.size > this.maxMessages || v.t < now - this.messageRetentionMs) this.forgetStatus(m);
-      else break;
-    }
+    // From the front of each order (see OldestFirst: iterating the maps would walk their deleted slots).
+    for (let o = this.eventOrder.oldest(); o && (this.events.size > this.maxEvents || o[1].t < now - this.eventRetentionMs); o = this.eventOrder.oldest()) this.forgetEvent(o[0]);
+    for (let o = this.messageOrder.oldest(); o && (this.messages.size > this.maxMessages || o[1].t < now - this.messageRetentionMs); o = this.messageOrder.oldest()) this.forgetStatus(o[0]);
   }
 
   async close(): Promise<void> {

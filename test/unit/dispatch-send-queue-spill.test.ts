@@ -76,4 +76,46 @@ describe('dispatch: SendQueue spill file', () => {
     should(entries.map((e) => toStorable(e.job))).eql(jobs.slice(done).map((j) => toStorable(j)));
     await again.close();
   });
+
+  it('a compaction copies several MiB of spilled lines as they are, and takes a line found at the wrong place from the log', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sms-spill-'));
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m) };
+    const M = HOT_JOBS + 8000;
+    const pad = (i: number) => String(i).padStart(6, '0');
+    // Lines of one length, so two of them can trade places in the spill file.
+    const jobs = Array.from({ length: M }, (_, i) => job('n', `+1555${pad(i)}0`, clock, { id: `spill-${pad(i)}`, msg: { payload: 'x'.repeat(300) + pad(i), n: pad(i) } }));
+    const q = new SendQueue(dir, { limit: M + 10, fsync: false, compactMinRecords: 100, logger });
+    await q.open();
+    await Promise.all(jobs.map((j) => q.add(j)));
+    await tick();
+    await tick();
+    const spillFile = path.join(dir, 'send-queue.jsonl.spill');
+    const spill = fs.readFileSync(spillFile);
+    should(spill.length).be.above(3 * 1024 * 1024, 'more than one read window');
+    const len = spill.indexOf(0x0a) + 1;
+    should(spill.length % len).equal(0, 'every spilled line has one length');
+    // The last two jobs' lines trade places: they are still spilled when the log is compacted.
+    const end = spill.length;
+    fs.writeFileSync(spillFile, Buffer.concat([spill.subarray(0, end - 2 * len), spill.subarray(end - len), spill.subarray(end - 2 * len, end - len)]));
+    // Enough finished for a compaction (the log over 4 records per job still queued), 4,000 still spilled.
+    const done = 5000;
+    const dones: Promise<void>[] = [];
+    for (let i = 0; i < done; i++) {
+      await q.markStarted(jobs[i].id, 1);
+      dones.push(q.markDone(jobs[i].id));
+    }
+    await Promise.all(dones);
+    for (let i = 0; i < 50; i++) await tick();
+    await q.close();
+    const lines = fs.readFileSync(path.join(dir, 'send-queue.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+    should(lines).be.below(M + 2 * done, 'the log was compacted');
+    // Each compaction finds both lines at the wrong place and reads those two jobs from the log.
+    const misplaced = warnings.filter((w) => /spill file unreadable/.test(w)).length;
+    should(misplaced >= 2 && misplaced % 2 === 0).be.true(`${misplaced} warnings`);
+    const again = new SendQueue(dir, { limit: M + 10, fsync: false });
+    const entries = await again.open();
+    should(entries.map((e) => toStorable(e.job))).eql(jobs.slice(done).map((j) => toStorable(j)));
+    await again.close();
+  });
 });

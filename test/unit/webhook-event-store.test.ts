@@ -131,6 +131,35 @@ describe('webhook event store (dedupe + status order)', () => {
     await again.close();
   });
 
+  it('keeps every claim made while a compaction of several slices runs, and what the snapshot held', async () => {
+    const clock = new ManualClock();
+    const opts = { clock, maxEvents: 6000, maxMessages: 6000, fsync: false };
+    const store = await WebhookEventStore.open(file, opts);
+    // At the bounds the log is compacted once it has more than 2 x 12,000 lines; the snapshot of 12,000
+    // records is built in slices with turns of the event loop between them, and the claims below keep
+    // coming in those turns (statuses of messages already in the snapshot moving on among them).
+    const total = 30_000;
+    const commits: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const c = store.claim(`e${i}`, [{ id: `m${i % 8000}`, status: i < total - 3000 ? 'sent' : 'delivered' }]);
+      if (!c.duplicate) commits.push(c.committed);
+      if (i % 200 === 199) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(commits);
+    const statuses = new Map<string, string | undefined>();
+    for (let m = 0; m < 8000; m++) statuses.set(`m${m}`, store.statusOf(`m${m}`));
+    await store.close();
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').length;
+    assert.ok(lines < total, `log has ${lines} lines: it was compacted`);
+    const again = await WebhookEventStore.open(file, opts);
+    for (let i = total - 6000; i < total; i++) assert.strictEqual(again.claim(`e${i}`, []).duplicate, true, `e${i} kept`);
+    for (const [m, s] of statuses) assert.strictEqual(again.statusOf(m), s, m);
+    // The 6,000 messages changed last (m0 to m5999, by e24000 to e29999) are the ones kept.
+    assert.strictEqual(again.statusOf('m5999'), 'delivered');
+    assert.strictEqual(again.statusOf('m7999'), undefined);
+    await again.close();
+  });
+
   it('rolls back a claim whose write failed, so a retry is processed afresh', async () => {
     const store = await WebhookEventStore.open(file, { clock: new ManualClock() });
     await store.close(); // the log is closed: appends fail
