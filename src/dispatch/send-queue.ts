@@ -29,6 +29,7 @@ import { SpillFile } from '../store/spill-file';
 import { SmsError } from '../util/errors';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
+import { nextTurn } from '../util/next-turn';
 import { storableJson, type SendJob, type StoredOutcome } from './job';
 
 export type QueueRecord =
@@ -90,6 +91,9 @@ export interface SendQueueOptions {
 
 /** Longest a `done` record waits for company before it is written alone. */
 const DONE_DELAY_MS = 20;
+
+/** Jobs a compaction's snapshot serializes between two turns of the event loop. */
+const SNAPSHOT_SLICE = 4096;
 
 /** Jobs kept in memory at the front of the queue; the ones behind them wait in the spill file. */
 export const HOT_JOBS = 1000;
@@ -389,14 +393,22 @@ export class SendQueue implements SenderQueueStore {
     }
   }
 
-  /** The log lines of memory's state; each job serialized once, as in `add`. */
-  private snapshot(): string[] {
+  /**
+   * The log lines of memory's state; each job serialized once, as in `add`. Built in slices of
+   * SNAPSHOT_SLICE jobs with a turn of the event loop between them: a queue of 100,000 took 70 ms in one
+   * piece. Writes issued meanwhile wait for the maintenance and go to the new file after the snapshot,
+   * and every record replays idempotently (an `add` of a known job is ignored, the others set state), so
+   * a job that changes while the snapshot is built ends up as memory has it.
+   */
+  private async snapshot(): Promise<string[]> {
     const out: string[] = [];
     const read = this.spill?.reader();
+    let n = 0;
     for (const [id, e] of this.entries) {
       out.push(e.addLine(read));
       if (e.started) out.push(JSON.stringify({ op: 'start', id, attempts: e.stored().attempts }));
       if (e.outcome) out.push(JSON.stringify({ op: 'result', id, outcome: e.outcome }));
+      if (++n % SNAPSHOT_SLICE === 0) await nextTurn();
     }
     return out;
   }
@@ -439,7 +451,7 @@ export class SendQueue implements SenderQueueStore {
       if (this.log) await this.log.close().catch(() => {});
       const { log } = await AppendLog.open<QueueRecord>(this.file!, { fsync: this.opts.fsync, accept: isQueueRecord, logger: this.opts.logger });
       this.log = log;
-      await log.compactLines(this.snapshot());
+      await log.compactLines(await this.snapshot());
       this.broken = false;
       this.ok = true;
     } catch (err) {
@@ -476,9 +488,8 @@ export class SendQueue implements SenderQueueStore {
     const log = this.log;
     if (!log || this.maintenance || this.broken || this.closed) return;
     if (log.size < this.opts.compactMinRecords || log.size <= 4 * this.entries.size) return;
-    const snapshot = this.snapshot();
-    this.maintenance = log
-      .compactLines(snapshot)
+    // Set before the snapshot starts: every write issued from now on waits for it.
+    this.maintenance = (async () => log.compactLines(await this.snapshot()))()
       .catch((err) => {
         this.broken = true;
         this.ok = false;

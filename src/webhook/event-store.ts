@@ -18,6 +18,7 @@ import { createHash } from 'crypto';
 import { AppendLog } from '../store/append-log';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
+import { nextTurn } from '../util/next-turn';
 import { OldestFirst } from '../util/oldest-first';
 import { STATUS_RANK, type SmsStatus } from './normalize';
 
@@ -83,8 +84,6 @@ export interface EventClaimStore {
 }
 
 const DAY = 24 * 3600 * 1000;
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class WebhookEventStore implements EventClaimStore {
   /** Event id -> when it was taken, oldest first. */

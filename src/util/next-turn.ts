@@ -1,0 +1,7 @@
+/**
+ * A promise that resolves on a later turn of the event loop, after the I/O that is ready now: long work
+ * done in slices awaits it between them, so it does not hold up every flow of the runtime.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
