@@ -23,6 +23,8 @@ export interface BenchConfig {
    * Left out of the smoke run: `npm test` must not need redis-server.
    */
   redis?: { messages: number; boundMessages: number; budget: number; windowMs: number };
+  /** The stores at their bounds: the dedupe store's bound (events and statuses), and jobs queued then drained. */
+  bounds: { dedupe: number; queued: number };
   /** CPU profiles of the hot paths (bench/profile.ts). */
   profile: { messages: number; rounds: number; webhookRate: number; webhookSeconds: number };
 }
@@ -52,6 +54,7 @@ export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     restart: { messages: 1000, ratePerSecond: 100, killAfter: 100, quietMs: 3000 },
     memory: { jobs: 100_000, curve: [10_000, 100_000, 1_000_000], largeRuns: 1 },
     redis: { messages: 600, boundMessages: 300, budget: 100, windowMs: 2000 },
+    bounds: { dedupe: 100_000, queued: 100_000 },
     profile: { messages: 3000, rounds: 2, webhookRate: 1000, webhookSeconds: 8 },
   };
 }
@@ -67,6 +70,7 @@ export function smokeConfig(): BenchConfig {
     storm: { ratePerSecond: 50, leadSeconds: 0.3, stormSeconds: 1, retryAfterSeconds: 1, tailSeconds: 0.5 },
     restart: { messages: 100, ratePerSecond: 100, killAfter: 10, quietMs: 1000 },
     memory: { jobs: 2000, curve: [1000, 2000] },
+    bounds: { dedupe: 2000, queued: 2000 },
     profile: { messages: 50, rounds: 1, webhookRate: 100, webhookSeconds: 1 },
   };
 }

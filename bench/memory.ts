@@ -7,32 +7,19 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { Dispatcher, type SendJob } from '../src/dispatch/dispatcher';
+import { Dispatcher } from '../src/dispatch/dispatcher';
 import { AccountBudget } from '../src/dispatch/request-budget';
 import { DISPATCH_DEFAULTS as D } from '../src/send/sender';
 import { systemClock } from '../src/util/clock';
 import { silentLogger } from '../src/util/logger';
 import type { Provider } from '../src/providers/types';
+import { benchJob } from './lib/jobs';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
 function settle(): void {
   if (!gc) throw new Error('run with --expose-gc');
   for (let i = 0; i < 3; i++) gc();
-}
-
-/** A job as send-sms submits it: the platform message plus the JSON snapshot of the flow message. */
-function job(i: number): SendJob {
-  const text = `Your appointment is confirmed for tomorrow at 10:00. Ref ${100000 + i}`;
-  const to = `+1202555${String(i % 10000).padStart(4, '0')}`;
-  return {
-    id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-    nodeId: 'a1b2c3d4e5f60718',
-    message: { to, from: '+12025550100', text, mode: 'agentless' },
-    msg: { _msgid: `m${i.toString(16).padStart(15, '0')}`, payload: text, to, sms: { to, from: '+12025550100', segments: 1, encoding: 'GSM-7' } },
-    enqueuedAt: Date.now(),
-    attempts: 0,
-  };
 }
 
 async function main(): Promise<void> {
@@ -65,7 +52,7 @@ async function main(): Promise<void> {
   const batch = 500;
   for (let i = 0; i < jobs; i += batch) {
     const ps: Promise<void>[] = [];
-    for (let j = i; j < Math.min(jobs, i + batch); j++) ps.push(d.submit(job(j)));
+    for (let j = i; j < Math.min(jobs, i + batch); j++) ps.push(d.submit(benchJob(j)));
     await Promise.all(ps);
   }
   const submitSeconds = (Date.now() - t0) / 1000;

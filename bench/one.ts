@@ -11,6 +11,7 @@ import { measureStorm } from './measures/storm';
 import { measureRestart } from './measures/restart';
 import { measureMemory } from './measures/memory';
 import { measureRedisScale } from './measures/redis-scale';
+import { measureBounds } from './measures/bounds';
 
 const cfg = fullConfig();
 const log = (s: string): void => console.error(s);
@@ -22,6 +23,7 @@ const measures: Record<string, () => Promise<unknown>> = {
   restart: () => measureRestart(cfg, log),
   memory: () => measureMemory(cfg, log),
   redis: () => measureRedisScale(cfg, log),
+  bounds: () => measureBounds(cfg, log),
 };
 
 const name = process.argv[2] ?? '';

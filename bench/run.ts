@@ -16,6 +16,7 @@ import { measureStorm } from './measures/storm';
 import { measureRestart } from './measures/restart';
 import { measureMemory } from './measures/memory';
 import { measureRedisScale } from './measures/redis-scale';
+import { measureBounds } from './measures/bounds';
 import { runProfiles } from './profile';
 import { writeReadmeTable } from './lib/readme';
 
@@ -38,11 +39,12 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
     () => step('memory', () => measureMemory(cfg, log)),
     () => (cfg.redis ? step('redis coordination', () => measureRedisScale(cfg, log)) : Promise.resolve(undefined)),
     () => step('cpu profiles', () => runProfiles(cfg.profile)),
+    () => step('stores at their bounds', () => measureBounds(cfg, log)),
   ] as const;
   const all: unknown[] = [];
   if (cfg.parallel) all.push(...(await Promise.all(measures.map((m) => m()))));
   else for (const m of measures) all.push(await m());
-  const [rate, throughput, webhook, storm, restart, memory, redis, profiles] = all as [
+  const [rate, throughput, webhook, storm, restart, memory, redis, profiles, bounds] = all as [
     Awaited<ReturnType<typeof measureRate>>,
     Awaited<ReturnType<typeof measureThroughput>>,
     Awaited<ReturnType<typeof measureWebhook>>,
@@ -51,8 +53,9 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
     Awaited<ReturnType<typeof measureMemory>>,
     Awaited<ReturnType<typeof measureRedisScale>>,
     Awaited<ReturnType<typeof runProfiles>>,
+    Awaited<ReturnType<typeof measureBounds>>,
   ];
-  const results: BenchResults = { config: cfg, machine: machineFacts(loadAtStart), seconds: (Date.now() - t0) / 1000, rate, throughput, webhook, storm, restart, memory, redis, profiles };
+  const results: BenchResults = { config: cfg, machine: machineFacts(loadAtStart), seconds: (Date.now() - t0) / 1000, rate, throughput, webhook, storm, restart, memory, redis, profiles, bounds };
   fs.mkdirSync(outDir, { recursive: true });
   writeCharts(results, path.join(outDir, 'charts'));
   fs.writeFileSync(path.join(outDir, 'RESULTS.md'), resultsMarkdown(results));

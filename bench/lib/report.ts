@@ -13,6 +13,7 @@ import type { RestartResult } from '../measures/restart';
 import type { MemoryPoint, MemoryResult } from '../measures/memory';
 import type { RedisScaleResult } from '../measures/redis-scale';
 import type { ProfileRun } from '../profile';
+import type { BoundsResult } from '../measures/bounds';
 import { profileMarkdown } from './cpu-profile';
 
 export interface BenchResults {
@@ -27,6 +28,7 @@ export interface BenchResults {
   memory: MemoryResult;
   redis?: RedisScaleResult;
   profiles?: ProfileRun[];
+  bounds?: BoundsResult;
   /** Set when a measure was re-run after the main run (say which and why). */
   memoryNote?: string;
   restartNote?: string;
@@ -358,7 +360,7 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
   L.push('## 2. Throughput', '');
   standing('2');
   L.push(
-    `${t.messages} messages through send-sms with the sender rate, burst and account budget set far above what the machine can do, timed inside Node-RED from the split to the last outcome, with the durable queue fsync'ed as always (each message on disk before it is accepted, each start on disk before its request, each outcome on disk before it leaves). The ceiling is a plain keep-alive client loop sending the same requests to the same sandbox from the bench process. Both keep the same number of requests in flight (the sender's \`concurrency\` option; its default of 1 keeps strict order). The p99 is the time per message from its slot coming free to its outcome, estimated the same way for both from the completion times (in a closed loop with C in flight, message i waits from completion i − C to its own). CPU is the Node-RED process's per message. Each point starts with one unrecorded run of each side (a fresh Node-RED's first few thousand messages cost about twice the CPU of later ones; the figure is for a running instance).`,
+    `${t.messages} messages through send-sms with the sender rate, burst and account budget set far above what the machine can do, timed inside Node-RED from the split to the last outcome, with the durable queue fsync'ed as always (each message on disk before it is accepted, each start on disk before its request, each outcome on disk before it leaves). The ceiling is a plain keep-alive client loop sending the same requests to the same sandbox from the bench process. Both keep the same number of requests in flight (the sender's \`concurrency\` option; its default of 1 keeps strict order). The p99 is the time per message from its slot coming free to its outcome, estimated the same way for both from the completion times (in a closed loop with C in flight, message i waits from completion i − C to its own). CPU is the Node-RED process's per message. Each point starts with one unrecorded run of each side, the first point with five of ours (a fresh Node-RED's first few thousand messages cost up to twice the CPU of later ones; the figure is for a running instance).`,
     '',
   );
   L.push('| In flight | send-sms msg/s | client loop req/s | Ratio | send-sms p99 ms | client loop p99 ms | send-sms CPU ms/msg |', '|---|---|---|---|---|---|---|');
@@ -468,6 +470,21 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
     }
     const before = beforeProfiles();
     if (before) L.push('### Before the hot paths were reworked', '', before, '');
+  }
+
+  const b = r.bounds;
+  if (b) {
+    L.push('## 9. Stores at their bounds', '');
+    L.push(
+      `In a process of its own per run, without Node-RED, durable store on. The webhook receiver's dedupe store with bounds of ${b.bound.toLocaleString('en-US')} event ids and ${b.bound.toLocaleString('en-US')} message statuses: ${b.bound.toLocaleString('en-US')} claims (a new event and message each, 200 at a time) to fill it, then ${(3.5 * b.bound).toLocaleString('en-US')} more at the bounds, where each claim evicts the oldest event and status and the log is compacted (${b.compactions.median === 1 ? 'once' : `${s(b.compactions, 0)} times`} per run). Then a send queue of ${b.queued.toLocaleString('en-US')} jobs drained as the dispatcher drains it with 8 in flight (start, result and done records; the queue's log is compacted as it shrinks). A stall is the longest gap between two ticks of a 1 ms timer: while it lasts every flow of the runtime waits.`,
+      '',
+    );
+    L.push('| Phase | Rate | Longest event-loop stall (ms) |', '|---|---|---|');
+    L.push(`| Dedupe, filling to the bounds | ${s(b.belowRate, 0)} claims/s | ${s(b.belowStallMs, 1)} |`);
+    L.push(`| Dedupe, at the bounds (evicting, compacting) | ${s(b.atRate, 0)} claims/s = ${b.atRatio.toFixed(2)} of filling | ${s(b.atStallMs, 1)} |`);
+    L.push(`| Send queue of ${b.queued.toLocaleString('en-US')}, drained | ${s(b.drainRate, 0)} jobs/s | ${s(b.drainStallMs, 1)} |`, '');
+    const boundsNote = profileFile('bounds.md');
+    if (boundsNote) L.push(boundsNote, '');
   }
   return L.join('\n') + '\n';
 }

@@ -1,0 +1,105 @@
+/**
+ * The stores at their bounds, in a process of their own (no Node-RED, durable store on): the webhook
+ * receiver's dedupe store filled to its bounds and then kept at them, and a send queue of many jobs
+ * drained as the dispatcher drains it (8 in flight: start, result, done). The longest the event loop
+ * stood still in each phase is measured with a 1 ms interval timer.
+ * Usage: node --import tsx bench/bounds.ts <dedupe bound> <queued>
+ * Prints one JSON line (see BoundsProbe in measures/bounds.ts).
+ */
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { SendQueue } from '../src/dispatch/send-queue';
+import { systemClock } from '../src/util/clock';
+import { WebhookEventStore } from '../src/webhook/event-store';
+import { benchJob } from './lib/jobs';
+
+/** The longest gap between two ticks of a 1 ms timer since the last `take`. */
+function stallMeter() {
+  let last = process.hrtime.bigint();
+  let worst = 0;
+  const timer = setInterval(() => {
+    const now = process.hrtime.bigint();
+    worst = Math.max(worst, Number(now - last) / 1e6);
+    last = now;
+  }, 1);
+  return {
+    take(): number {
+      const w = worst;
+      worst = 0;
+      last = process.hrtime.bigint();
+      return w;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** Claims `from` to `to` (a new event and message each), 200 at a time; their rate, and how often the log was compacted. */
+async function claims(store: WebhookEventStore, from: number, to: number): Promise<{ rate: number; compactions: number }> {
+  const t0 = process.hrtime.bigint();
+  let compactions = 0;
+  let bytes = store.logBytes;
+  for (let i = from; i < to; i += 200) {
+    const commits: Promise<void>[] = [];
+    for (let j = i; j < Math.min(to, i + 200); j++) {
+      const c = store.claim(`evt_${j.toString(36).padStart(8, '0')}_00000000-0000-4000-8000`, [{ id: `msg_${j.toString(36).padStart(8, '0')}_00000000-0000-4000`, status: 'delivered' }]);
+      if (!c.duplicate) commits.push(c.committed);
+    }
+    await Promise.all(commits);
+    if (store.logBytes < bytes) compactions++;
+    bytes = store.logBytes;
+  }
+  return { rate: (to - from) / (Number(process.hrtime.bigint() - t0) / 1e9), compactions };
+}
+
+async function main(): Promise<void> {
+  const bound = Number(process.argv[2] ?? 100_000);
+  const queued = Number(process.argv[3] ?? 100_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-bounds-'));
+  const meter = stallMeter();
+
+  const store = await WebhookEventStore.open(path.join(dir, 'events.jsonl'), { clock: systemClock, maxEvents: bound, maxMessages: bound });
+  meter.take();
+  const below = await claims(store, 0, bound);
+  const belowStallMs = meter.take();
+  // Kept at the bounds long enough for the log to be compacted: it must grow past twice its snapshot
+  // (by bytes, at 100,000) or past four lines per event kept (by lines, at small bounds).
+  const at = await claims(store, bound, Math.round(4.5 * bound));
+  const atStallMs = meter.take();
+  await store.close();
+
+  const q = new SendQueue(path.join(dir, 'queue'), { limit: queued + 10 });
+  await q.open();
+  for (let i = 0; i < queued; i += 500) {
+    const adds: Promise<void>[] = [];
+    for (let j = i; j < Math.min(queued, i + 500); j++) adds.push(q.add(benchJob(j)));
+    await Promise.all(adds);
+  }
+  meter.take();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < queued; i += 8) {
+    const jobs: Promise<void>[] = [];
+    for (let j = i; j < Math.min(queued, i + 8); j++) {
+      const id = benchJob(j).id;
+      jobs.push(
+        q
+          .markStarted(id, 1)
+          .then(() => q.markResult(id, { ok: true, result: { id: `sent-${j}`, status: 'queued', providerStatus: 'queued' }, attempts: 1 }))
+          .then(() => void q.markDone(id)),
+      );
+    }
+    await Promise.all(jobs);
+  }
+  const drainRate = queued / (Number(process.hrtime.bigint() - t0) / 1e9);
+  const drainStallMs = meter.take();
+  await q.close();
+  meter.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.stdout.write(JSON.stringify({ bound, belowRate: below.rate, belowStallMs, atRate: at.rate, atStallMs, compactions: at.compactions, queued, drainRate, drainStallMs }) + '\n');
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

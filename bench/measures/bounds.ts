@@ -1,0 +1,60 @@
+/**
+ * Measure 9: the stores at their bounds (bench/bounds.ts, a fresh process per run): webhook claims per
+ * second below the dedupe bounds and at them (a log compaction included), and the longest the event
+ * loop stood still in each phase; then a send queue of many jobs drained 8 at a time, with its rate and
+ * longest stall. A stall there holds up every flow of the runtime, not only the store's own writes.
+ */
+import type { BenchConfig } from '../config';
+import { firstJsonLine, spawnTs } from '../lib/procs';
+import { summarize, type Summary } from '../lib/stats';
+
+export interface BoundsProbe {
+  bound: number;
+  belowRate: number;
+  belowStallMs: number;
+  atRate: number;
+  atStallMs: number;
+  compactions: number;
+  queued: number;
+  drainRate: number;
+  drainStallMs: number;
+}
+
+export interface BoundsResult {
+  bound: number;
+  queued: number;
+  belowRate: Summary;
+  atRate: Summary;
+  /** At the bounds against below them, of the medians. */
+  atRatio: number;
+  belowStallMs: Summary;
+  atStallMs: Summary;
+  compactions: Summary;
+  drainRate: Summary;
+  drainStallMs: Summary;
+}
+
+export async function measureBounds(cfg: BenchConfig, log: (s: string) => void): Promise<BoundsResult> {
+  const probes: BoundsProbe[] = [];
+  for (let r = 0; r < cfg.runs; r++) {
+    const p = await firstJsonLine<BoundsProbe>(spawnTs('bounds.ts', [String(cfg.bounds.dedupe), String(cfg.bounds.queued)]), 600_000);
+    if (p.compactions < 1) throw new Error('bounds probe: the dedupe log was never compacted at its bounds');
+    probes.push(p);
+    log(`bounds run ${r + 1}: ${JSON.stringify(p)}`);
+  }
+  const of = (k: keyof BoundsProbe) => summarize(probes.map((p) => p[k]));
+  const belowRate = of('belowRate');
+  const atRate = of('atRate');
+  return {
+    bound: cfg.bounds.dedupe,
+    queued: cfg.bounds.queued,
+    belowRate,
+    atRate,
+    atRatio: atRate.median / belowRate.median,
+    belowStallMs: of('belowStallMs'),
+    atStallMs: of('atStallMs'),
+    compactions: of('compactions'),
+    drainRate: of('drainRate'),
+    drainStallMs: of('drainStallMs'),
+  };
+}
