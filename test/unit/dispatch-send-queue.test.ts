@@ -110,4 +110,32 @@ describe('dispatch: IdempotencyStore', () => {
     should(again.get('k')).be.undefined();
     await again.close();
   });
+
+  it('lets keys go oldest first as they expire, compacts them out of the file, and keeps the rest across a reopen', async () => {
+    const dir = tmpDir();
+    const clock = new ManualClock();
+    const opts = { retentionMs: 10_000, clock, fsync: false, compactMinRecords: 100 };
+    const s = new IdempotencyStore(dir, opts);
+    await s.open();
+    // 20 generations of 500 keys, one second apart: at any time the last ten are within the retention.
+    for (let g = 0; g < 20; g++) {
+      for (let i = 0; i < 500; i++) await s.put(`g${g}-k${i}`, ok(`g${g}-${i}`));
+      clock.advance(1000);
+    }
+    // At 20 s the keys of 10 s and before (generations 0 to 10) have expired: 9 x 500 are left, and 'last'.
+    await s.put('last', ok('last'));
+    should(s.size).equal(4501);
+    should(s.get('g10-k499')).be.undefined();
+    should(s.get('g11-k0')!.id).equal('g11-0');
+    await s.close();
+    const lines = fs.readFileSync(path.join(dir, 'idempotency.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+    // Compacted as it went (the log is kept under twice the live keys): expired keys left the file too.
+    should(lines).be.belowOrEqual(2 * 4501);
+    const again = new IdempotencyStore(dir, opts);
+    await again.open();
+    should(again.get('g19-k499')!.id).equal('g19-499');
+    should(again.get('last')!.id).equal('last');
+    should(again.get('g5-k0')).be.undefined();
+    await again.close();
+  });
 });
