@@ -1,14 +1,16 @@
 /**
  * The stores at their bounds, in a process of their own (no Node-RED, durable store on): the webhook
  * receiver's dedupe store filled to its bounds and then kept at them, and a send queue of many jobs
- * drained as the dispatcher drains it (8 in flight: start, result, done). The longest the event loop
- * stood still in each phase is measured with a 1 ms interval timer.
+ * drained as the dispatcher drains it (8 in flight: start, result, done), and a sender's idempotency
+ * keys growing to as many (a day's keys of a busy sender). The longest the event loop stood still in
+ * each phase is measured with a 1 ms interval timer.
  * Usage: node --import tsx bench/bounds.ts <dedupe bound> <queued>
  * Prints one JSON line (see BoundsProbe in measures/bounds.ts).
  */
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { IdempotencyStore } from '../src/dispatch/idempotency-store';
 import { SendQueue } from '../src/dispatch/send-queue';
 import { systemClock } from '../src/util/clock';
 import { WebhookEventStore } from '../src/webhook/event-store';
@@ -93,9 +95,43 @@ async function main(): Promise<void> {
   const drainRate = queued / (Number(process.hrtime.bigint() - t0) / 1e9);
   const drainStallMs = meter.take();
   await q.close();
+
+  // Keys put 200 at a time; the rate of the first and of the last tenth.
+  const keys = new IdempotencyStore(path.join(dir, 'keys'), { retentionMs: 24 * 3600 * 1000, clock: systemClock });
+  await keys.open();
+  const tenth = Math.max(1, Math.round(queued / 10));
+  const putRates: number[] = [];
+  meter.take();
+  for (let i = 0, t = process.hrtime.bigint(); i < queued; i += 200) {
+    const puts: Promise<void>[] = [];
+    for (let j = i; j < Math.min(queued, i + 200); j++) puts.push(keys.put(`order-${j}`, { id: `sent-${j}`, status: 'queued', providerStatus: 'queued' }));
+    await Promise.all(puts);
+    if ((i + 200) % tenth === 0 || i + 200 >= queued) {
+      const now = process.hrtime.bigint();
+      putRates.push(tenth / (Number(now - t) / 1e9));
+      t = now;
+    }
+  }
+  const keyStallMs = meter.take();
+  await keys.close();
   meter.stop();
   fs.rmSync(dir, { recursive: true, force: true });
-  process.stdout.write(JSON.stringify({ bound, belowRate: below.rate, belowStallMs, atRate: at.rate, atStallMs, compactions: at.compactions, queued, drainRate, drainStallMs }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      bound,
+      belowRate: below.rate,
+      belowStallMs,
+      atRate: at.rate,
+      atStallMs,
+      compactions: at.compactions,
+      queued,
+      drainRate,
+      drainStallMs,
+      firstKeysRate: putRates[0],
+      lastKeysRate: putRates[putRates.length - 1],
+      keyStallMs,
+    }) + '\n',
+  );
   process.exit(0);
 }
 

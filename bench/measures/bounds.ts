@@ -2,7 +2,8 @@
  * Measure 9: the stores at their bounds (bench/bounds.ts, a fresh process per run): webhook claims per
  * second below the dedupe bounds and at them (a log compaction included), and the longest the event
  * loop stood still in each phase; then a send queue of many jobs drained 8 at a time, with its rate and
- * longest stall. A stall there holds up every flow of the runtime, not only the store's own writes.
+ * longest stall; then as many idempotency keys put, 200 at a time, with the rate of the first and the
+ * last tenth. A stall holds up every flow of the runtime, not only the store's own writes.
  */
 import type { BenchConfig } from '../config';
 import { firstJsonLine, spawnTs } from '../lib/procs';
@@ -18,6 +19,9 @@ export interface BoundsProbe {
   queued: number;
   drainRate: number;
   drainStallMs: number;
+  firstKeysRate: number;
+  lastKeysRate: number;
+  keyStallMs: number;
 }
 
 export interface BoundsResult {
@@ -32,6 +36,11 @@ export interface BoundsResult {
   compactions: Summary;
   drainRate: Summary;
   drainStallMs: Summary;
+  firstKeysRate: Summary;
+  lastKeysRate: Summary;
+  /** The last tenth's rate against the first's, of the medians. */
+  keysRatio: number;
+  keyStallMs: Summary;
 }
 
 export async function measureBounds(cfg: BenchConfig, log: (s: string) => void): Promise<BoundsResult> {
@@ -45,6 +54,8 @@ export async function measureBounds(cfg: BenchConfig, log: (s: string) => void):
   const of = (k: keyof BoundsProbe) => summarize(probes.map((p) => p[k]));
   const belowRate = of('belowRate');
   const atRate = of('atRate');
+  const firstKeysRate = of('firstKeysRate');
+  const lastKeysRate = of('lastKeysRate');
   return {
     bound: cfg.bounds.dedupe,
     queued: cfg.bounds.queued,
@@ -56,5 +67,9 @@ export async function measureBounds(cfg: BenchConfig, log: (s: string) => void):
     compactions: of('compactions'),
     drainRate: of('drainRate'),
     drainStallMs: of('drainStallMs'),
+    firstKeysRate,
+    lastKeysRate,
+    keysRatio: lastKeysRate.median / firstKeysRate.median,
+    keyStallMs: of('keyStallMs'),
   };
 }
