@@ -30,6 +30,7 @@ import { SmsError } from '../util/errors';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
 import { nextTurn } from '../util/next-turn';
+import { OldestFirst } from '../util/oldest-first';
 import { storableJson, type SendJob, type StoredOutcome } from './job';
 
 export type QueueRecord =
@@ -129,8 +130,8 @@ class Entry implements QueueEntry {
    * The job's `add` line for a snapshot of the whole queue. A spilled job's line is taken as the spill
    * file has it (the text that went into the log), neither parsed into memory nor serialized again.
    */
-  addLine(read: ((at: number, len: number) => string) | undefined): string {
-    const spilled = !this.held && read ? this.owner.spilledLine(this.id, this.at, this.len, read) : null;
+  addLine(): string {
+    const spilled = this.held ? null : this.owner.spilledLine(this.id, this.at, this.len);
     return spilled ?? storableJson({ op: 'add', job: this.stored() })!;
   }
 
@@ -145,6 +146,8 @@ class Entry implements QueueEntry {
 
 export class SendQueue implements SenderQueueStore {
   private readonly entries = new Map<string, Entry>();
+  /** The entries in queue order. */
+  private readonly order = new OldestFirst(this.entries);
   private spill: SpillFile | null = null;
   private readonly doneLater: { id: string; resolve: () => void; reject: (e: Error) => void }[] = [];
   private doneTimer: NodeJS.Timeout | null = null;
@@ -224,7 +227,9 @@ export class SendQueue implements SenderQueueStore {
 
   /** All entries in FIFO order (a live iterator over the map). */
   all(): IterableIterator<QueueEntry> {
-    return this.entries.values();
+    // In order, from the first job not yet done: the map itself would walk the slots of every job done
+    // since it was last rehashed (pump and armNext look at the front on every response).
+    return this.order.values();
   }
 
   /** Resolves once the job is on disk. Rejects queue_full (nothing written) or store_unavailable. */
@@ -236,7 +241,7 @@ export class SendQueue implements SenderQueueStore {
     }
     // Reserve the slot synchronously so concurrent adds cannot overshoot the limit.
     const entry = new Entry(job.id, job, this);
-    this.entries.set(job.id, entry);
+    this.order.set(job.id, entry);
     this.waitingCount++;
     const behind = this.waitingCount > HOT_JOBS;
     try {
@@ -323,9 +328,9 @@ export class SendQueue implements SenderQueueStore {
    * `readSpilled`, which knows what to do when it does not. The line starts with the job's id (jobs
    * are made with it first), so the check needs no parse; any other line is parsed to be sure.
    */
-  spilledLine(id: string, at: number, len: number, read: (at: number, len: number) => string): string | null {
+  spilledLine(id: string, at: number, len: number): string | null {
     try {
-      const line = read(at, len);
+      const line = this.spill!.read(at, len);
       if (line.startsWith(`{"op":"add","job":{"id":${JSON.stringify(id)},`)) return line;
       const r = JSON.parse(line) as { op?: unknown; job?: { id?: unknown } };
       return r.op === 'add' && r.job?.id === id ? line : null;
@@ -360,7 +365,7 @@ export class SendQueue implements SenderQueueStore {
     switch (r.op) {
       case 'add':
         if (!this.entries.has(r.job.id)) {
-          this.entries.set(r.job.id, new Entry(r.job.id, r.job, this));
+          this.order.set(r.job.id, new Entry(r.job.id, r.job, this));
           this.waitingCount++;
         }
         break;
@@ -402,10 +407,9 @@ export class SendQueue implements SenderQueueStore {
    */
   private async snapshot(): Promise<string[]> {
     const out: string[] = [];
-    const read = this.spill?.reader();
     let n = 0;
     for (const [id, e] of this.entries) {
-      out.push(e.addLine(read));
+      out.push(e.addLine());
       if (e.started) out.push(JSON.stringify({ op: 'start', id, attempts: e.stored().attempts }));
       if (e.outcome) out.push(JSON.stringify({ op: 'result', id, outcome: e.outcome }));
       if (++n % SNAPSHOT_SLICE === 0) await nextTurn();

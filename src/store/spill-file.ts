@@ -8,7 +8,7 @@
 import { closeSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'fs';
 import { FILE_MODE } from './durable-dir';
 
-/** How much a sequential reader takes from the file at a time. */
+/** How much `read` takes from the file at a time. */
 const READ_WINDOW = 1024 * 1024;
 
 export class SpillFile {
@@ -16,6 +16,10 @@ export class SpillFile {
   private pending: { line: string; placed: (at: number, len: number) => void }[] = [];
   private scheduled = false;
   private broken = false;
+  /** The bytes read last (see read), and where they are in the file. */
+  private window: Buffer | null = null;
+  private windowAt = 0;
+  private windowLen = 0;
 
   private constructor(
     private fd: number | null,
@@ -60,38 +64,26 @@ export class SpillFile {
     this.size += buf.length;
   }
 
+  /**
+   * A line back by its place. Lines are mostly read in file order (jobs nearing the front of the queue,
+   * a snapshot of all of it), so a MiB is read at a time and the next lines come from that window: one
+   * read system call per few thousand lines instead of one each. A line outside the window moves it
+   * there; a longer line is read by itself.
+   */
   read(at: number, len: number): string {
     if (this.fd === null) throw new Error('spill file closed');
-    const buf = Buffer.allocUnsafe(len);
+    const w = this.window;
+    if (w && at >= this.windowAt && at + len <= this.windowAt + this.windowLen) return w.toString('utf8', at - this.windowAt, at - this.windowAt + len);
+    const big = len > READ_WINDOW;
+    const buf = big ? Buffer.allocUnsafe(len) : (this.window ??= Buffer.allocUnsafe(READ_WINDOW));
     let got = 0;
-    while (got < len) {
-      const n = readSync(this.fd, buf, got, len - got, at + got);
-      if (n === 0) throw new Error('spill file shorter than expected');
-      got += n;
+    for (let n = 1; n > 0 && got < buf.length; got += n) n = readSync(this.fd, buf, got, buf.length - got, at + got);
+    if (got < len) throw new Error('spill file shorter than expected');
+    if (!big) {
+      this.windowAt = at;
+      this.windowLen = got;
     }
-    return buf.toString('utf8');
-  }
-
-  /**
-   * A reader for many lines in file order (a snapshot of the whole queue): one read per MiB instead of
-   * one per line. A line outside the window it holds moves the window there; a longer line is read
-   * by itself.
-   */
-  reader(): (at: number, len: number) => string {
-    let buf: Buffer | null = null;
-    let base = 0;
-    let filled = 0;
-    return (at, len) => {
-      if (buf && at >= base && at + len <= base + filled) return buf.toString('utf8', at - base, at - base + len);
-      if (len > READ_WINDOW) return this.read(at, len);
-      if (this.fd === null) throw new Error('spill file closed');
-      buf ??= Buffer.allocUnsafe(READ_WINDOW);
-      base = at;
-      filled = 0;
-      for (let n = 1; n > 0 && filled < READ_WINDOW; filled += n) n = readSync(this.fd, buf, filled, READ_WINDOW - filled, base + filled);
-      if (filled < len) throw new Error('spill file shorter than expected');
-      return buf.toString('utf8', 0, len);
-    };
+    return buf.toString('utf8', 0, len);
   }
 
   /** Nothing in it is needed any more: start from an empty file. */
@@ -100,6 +92,8 @@ export class SpillFile {
     try {
       ftruncateSync(this.fd, 0);
       this.size = 0;
+      // The places restart at 0: what the window holds is no longer there.
+      this.windowLen = 0;
     } catch {
       /* keeps growing; still correct */
     }
@@ -115,5 +109,6 @@ export class SpillFile {
     }
     this.fd = null;
     this.pending = [];
+    this.window = null;
   }
 }

@@ -43,6 +43,17 @@ export class OldestFirst<K, V extends object> {
     return undefined;
   }
 
+  /** The live values, oldest first: what iterating the map gives, without walking its deleted slots. */
+  *values(): IterableIterator<V> {
+    this.oldest();
+    // An array replaced meanwhile (oldest() drops a dead prefix) leaves this walk on the one it began on.
+    const items = this.items;
+    for (let i = this.head; i < items.length; i++) {
+      const [k, v] = items[i];
+      if (this.map.get(k) === v) yield v;
+    }
+  }
+
   private rebuild(): void {
     this.items = [...this.map];
     this.head = 0;

@@ -118,4 +118,32 @@ describe('dispatch: SendQueue spill file', () => {
     should(entries.map((e) => toStorable(e.job))).eql(jobs.slice(done).map((j) => toStorable(j)));
     await again.close();
   });
+
+  it('after emptying, a second long queue reads its own jobs from the spill file, not what was there before', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sms-spill-'));
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error: (m: string) => warnings.push(m) };
+    const q = new SendQueue(dir, { limit: N + 10, fsync: false, logger });
+    await q.open();
+    for (const round of [1, 2]) {
+      // Same lengths both rounds: the second round's lines land where the first round's were.
+      const jobs = Array.from({ length: N }, (_, i) =>
+        job('n', `+1555${String(i).padStart(7, '0')}`, clock, { id: `r${round}-${String(i).padStart(6, '0')}`, msg: { payload: `round ${round} text ${String(i).padStart(6, '0')}` } }),
+      );
+      await Promise.all(jobs.map((j) => q.add(j)));
+      await tick();
+      await tick();
+      const dones: Promise<void>[] = [];
+      for (let i = 0; i < N; i++) {
+        const first = q.all().next().value!;
+        should(toStorable(first.job)).eql(toStorable(jobs[i]));
+        await q.markStarted(first.job.id, 1);
+        dones.push(q.markDone(first.job.id));
+      }
+      await Promise.all(dones);
+      should(q.size).equal(0);
+    }
+    should(warnings).eql([], 'every job came from the spill file');
+    await q.close();
+  });
 });

@@ -47,4 +47,26 @@ describe('OldestFirst: eviction order without walking a map', function () {
     map.delete('k5');
     should(order.oldest()).eql(['k6', { n: 99_994 }]);
   });
+
+  it('iterates the live values in order, skipping deleted ones and reaching ones added on the way', function () {
+    const map = new Map<number, { n: number }>();
+    const order = new OldestFirst(map);
+    for (let i = 0; i < 3000; i++) order.set(i, { n: i });
+    for (let i = 0; i < 2500; i++) map.delete(i);
+    map.delete(2600);
+    const seen: number[] = [];
+    for (const v of order.values()) {
+      seen.push(v.n);
+      if (v.n === 2999) order.set(3000, { n: 3000 });
+      if (v.n === 2700) map.delete(2701);
+    }
+    should(seen.length).equal(499);
+    should(seen[0]).equal(2500);
+    should(seen.includes(2600) || seen.includes(2701)).be.false();
+    should(seen[seen.length - 1]).equal(3000);
+    should(seen).eql(
+      [...map.values()].map((v) => v.n),
+      'the same as iterating the map',
+    );
+  });
 });
