@@ -1,7 +1,7 @@
 /**
  * The stores at their bounds, in a process of their own (no Node-RED, durable store on): the webhook
- * receiver's dedupe store filled to its bounds and then kept at them, and a send queue of many jobs
- * drained as the dispatcher drains it (8 in flight: start, result, done), and a sender's idempotency
+ * receiver's dedupe store filled to its bounds and then kept at them, a dispatcher draining a queue of
+ * many jobs (8 in flight, a platform that answers at once), and a sender's idempotency
  * keys growing to as many (a day's keys of a busy sender). The longest the event loop stood still in
  * each phase is measured with a 1 ms interval timer.
  * Usage: node --import tsx bench/bounds.ts <dedupe bound> <queued>
@@ -11,7 +11,11 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { IdempotencyStore } from '../src/dispatch/idempotency-store';
-import { SendQueue } from '../src/dispatch/send-queue';
+import { Dispatcher } from '../src/dispatch/dispatcher';
+import { AccountBudget } from '../src/dispatch/request-budget';
+import type { Provider } from '../src/providers/types';
+import { DISPATCH_DEFAULTS as D } from '../src/send/sender';
+import { silentLogger } from '../src/util/logger';
 import { systemClock } from '../src/util/clock';
 import { WebhookEventStore } from '../src/webhook/event-store';
 import { benchJob } from './lib/jobs';
@@ -70,31 +74,53 @@ async function main(): Promise<void> {
   const atStallMs = meter.take();
   await store.close();
 
-  const q = new SendQueue(path.join(dir, 'queue'), { limit: queued + 10 });
-  await q.open();
+  // The dispatcher itself, 8 in flight, on a platform that answers at once (its requests are released
+  // together once everything is queued): start, result and done records, outcomes delivered in order.
+  let release: () => void = () => {};
+  const queuedAll = new Promise<void>((resolve) => (release = resolve));
+  let sent = 0;
+  const provider = {
+    name: 'genesys-cloud',
+    send: async () => {
+      await queuedAll;
+      return { id: `sent-${sent++}`, status: 'queued', providerStatus: 'queued' };
+    },
+  } as unknown as Provider;
+  const d = new Dispatcher(async () => provider, new AccountBudget({ requestsPerMinute: 1e9, clock: systemClock }), {
+    storeDir: path.join(dir, 'queue'),
+    ratePerSecond: 1e6,
+    burst: 10_000,
+    queueLimit: queued + 10,
+    maxInFlight: 8,
+    maxAttempts: D.maxAttempts,
+    deadlineMs: D.deadlineMs,
+    retryAfterCapMs: D.retryAfterCapMs,
+    resendAmbiguous: false,
+    breaker: {},
+    breakerFailFast: false,
+    idempotencyRetentionMs: D.idempotencyRetentionMs,
+    clock: systemClock,
+    logger: silentLogger,
+  });
+  await d.start();
+  let delivered = 0;
+  let drained: () => void = () => {};
+  const allDelivered = new Promise<void>((resolve) => (drained = resolve));
+  d.register(benchJob(0).nodeId, () => {
+    if (++delivered === queued) drained();
+  });
   for (let i = 0; i < queued; i += 500) {
-    const adds: Promise<void>[] = [];
-    for (let j = i; j < Math.min(queued, i + 500); j++) adds.push(q.add(benchJob(j)));
-    await Promise.all(adds);
+    const submits: Promise<void>[] = [];
+    for (let j = i; j < Math.min(queued, i + 500); j++) submits.push(d.submit(benchJob(j)));
+    await Promise.all(submits);
   }
   meter.take();
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < queued; i += 8) {
-    const jobs: Promise<void>[] = [];
-    for (let j = i; j < Math.min(queued, i + 8); j++) {
-      const id = benchJob(j).id;
-      jobs.push(
-        q
-          .markStarted(id, 1)
-          .then(() => q.markResult(id, { ok: true, result: { id: `sent-${j}`, status: 'queued', providerStatus: 'queued' }, attempts: 1 }))
-          .then(() => void q.markDone(id)),
-      );
-    }
-    await Promise.all(jobs);
-  }
+  release();
+  await allDelivered;
   const drainRate = queued / (Number(process.hrtime.bigint() - t0) / 1e9);
   const drainStallMs = meter.take();
-  await q.close();
+  await d.close();
 
   // Keys put 200 at a time; the rate of the first and of the last tenth.
   const keys = new IdempotencyStore(path.join(dir, 'keys'), { retentionMs: 24 * 3600 * 1000, clock: systemClock });

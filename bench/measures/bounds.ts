@@ -1,7 +1,7 @@
 /**
  * Measure 9: the stores at their bounds (bench/bounds.ts, a fresh process per run): webhook claims per
  * second below the dedupe bounds and at them (a log compaction included), and the longest the event
- * loop stood still in each phase; then a send queue of many jobs drained 8 at a time, with its rate and
+ * loop stood still in each phase; then a dispatcher draining a queue of many jobs 8 at a time, with its rate and
  * longest stall; then as many idempotency keys put, 200 at a time, with the rate of the first and the
  * last tenth. A stall holds up every flow of the runtime, not only the store's own writes.
  */
