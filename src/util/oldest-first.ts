@@ -11,7 +11,12 @@
  * stale and skipped. Values must be objects (identity tells a replaced entry from the current one).
  */
 export class OldestFirst<K, V extends object> {
-  private items: [K, V][] = [];
+  /**
+   * Key, value, key, value, ... in one flat array: remembering an entry allocates nothing of its own (a
+   * [key, value] pair each cost a queued job about 50 bytes of heap).
+   */
+  private items: (K | V)[] = [];
+  /** Index of the first key not yet known to be stale. */
   private head = 0;
 
   constructor(private readonly map: Map<K, V>) {}
@@ -20,25 +25,26 @@ export class OldestFirst<K, V extends object> {
   set(key: K, value: V): void {
     this.map.delete(key);
     this.map.set(key, value);
-    this.items.push([key, value]);
+    this.items.push(key, value);
     // Stale items (replaced values) pile up behind the head when entries are updated often and none is
     // evicted: start again from the map, whose own order is the same.
-    if (this.items.length - this.head > 2 * this.map.size + 1024) this.rebuild();
+    if ((this.items.length - this.head) / 2 > 2 * this.map.size + 1024) this.rebuild();
   }
 
   /** The oldest live entry, if any: delete it from the map to evict it. */
   oldest(): [K, V] | undefined {
     const items = this.items;
     while (this.head < items.length) {
-      const item = items[this.head];
-      if (this.map.get(item[0]) === item[1]) {
-        if (this.head > 1024 && this.head * 2 > items.length) {
+      const k = items[this.head] as K;
+      const v = items[this.head + 1] as V;
+      if (this.map.get(k) === v) {
+        if (this.head > 2048 && this.head * 2 > items.length) {
           this.items = items.slice(this.head);
           this.head = 0;
         }
-        return item;
+        return [k, v];
       }
-      this.head++;
+      this.head += 2;
     }
     return undefined;
   }
@@ -48,14 +54,16 @@ export class OldestFirst<K, V extends object> {
     this.oldest();
     // An array replaced meanwhile (oldest() drops a dead prefix) leaves this walk on the one it began on.
     const items = this.items;
-    for (let i = this.head; i < items.length; i++) {
-      const [k, v] = items[i];
-      if (this.map.get(k) === v) yield v;
+    for (let i = this.head; i < items.length; i += 2) {
+      const v = items[i + 1] as V;
+      if (this.map.get(items[i] as K) === v) yield v;
     }
   }
 
   private rebuild(): void {
-    this.items = [...this.map];
+    const items: (K | V)[] = [];
+    for (const [k, v] of this.map) items.push(k, v);
+    this.items = items;
     this.head = 0;
   }
 }
