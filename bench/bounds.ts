@@ -11,14 +11,10 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { IdempotencyStore } from '../src/dispatch/idempotency-store';
-import { Dispatcher } from '../src/dispatch/dispatcher';
-import { AccountBudget } from '../src/dispatch/request-budget';
 import type { Provider } from '../src/providers/types';
-import { DISPATCH_DEFAULTS as D } from '../src/send/sender';
-import { silentLogger } from '../src/util/logger';
 import { systemClock } from '../src/util/clock';
 import { WebhookEventStore } from '../src/webhook/event-store';
-import { benchJob } from './lib/jobs';
+import { benchDispatcher, benchJob } from './lib/jobs';
 
 /** The longest gap between two ticks of a 1 ms timer since the last `take`. */
 function stallMeter() {
@@ -86,22 +82,7 @@ async function main(): Promise<void> {
       return { id: `sent-${sent++}`, status: 'queued', providerStatus: 'queued' };
     },
   } as unknown as Provider;
-  const d = new Dispatcher(async () => provider, new AccountBudget({ requestsPerMinute: 1e9, clock: systemClock }), {
-    storeDir: path.join(dir, 'queue'),
-    ratePerSecond: 1e6,
-    burst: 10_000,
-    queueLimit: queued + 10,
-    maxInFlight: 8,
-    maxAttempts: D.maxAttempts,
-    deadlineMs: D.deadlineMs,
-    retryAfterCapMs: D.retryAfterCapMs,
-    resendAmbiguous: false,
-    breaker: {},
-    breakerFailFast: false,
-    idempotencyRetentionMs: D.idempotencyRetentionMs,
-    clock: systemClock,
-    logger: silentLogger,
-  });
+  const d = benchDispatcher(async () => provider, { storeDir: path.join(dir, 'queue'), ratePerSecond: 1e6, burst: 10_000, queueLimit: queued + 10, maxInFlight: 8 });
   await d.start();
   let delivered = 0;
   let drained: () => void = () => {};

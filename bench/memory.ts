@@ -7,13 +7,8 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { Dispatcher } from '../src/dispatch/dispatcher';
-import { AccountBudget } from '../src/dispatch/request-budget';
-import { DISPATCH_DEFAULTS as D } from '../src/send/sender';
-import { systemClock } from '../src/util/clock';
-import { silentLogger } from '../src/util/logger';
 import type { Provider } from '../src/providers/types';
-import { benchJob } from './lib/jobs';
+import { benchDispatcher, benchJob } from './lib/jobs';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -27,22 +22,7 @@ async function main(): Promise<void> {
   const durable = process.argv[3] !== 'memory';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-memory-'));
   const never = new Promise<Provider>(() => {});
-  const budget = new AccountBudget({ requestsPerMinute: 1_000_000, clock: systemClock });
-  const d = new Dispatcher(() => never, budget, {
-    storeDir: durable ? dir : null,
-    ratePerSecond: 1000,
-    burst: 1,
-    queueLimit: jobs + 10,
-    maxAttempts: D.maxAttempts,
-    deadlineMs: D.deadlineMs,
-    retryAfterCapMs: D.retryAfterCapMs,
-    resendAmbiguous: false,
-    breaker: {},
-    breakerFailFast: false,
-    idempotencyRetentionMs: D.idempotencyRetentionMs,
-    clock: systemClock,
-    logger: silentLogger,
-  });
+  const d = benchDispatcher(() => never, { storeDir: durable ? dir : null, ratePerSecond: 1000, burst: 1, queueLimit: jobs + 10 });
   await d.start();
   d.register('a1b2c3d4e5f60718', () => {});
   settle();

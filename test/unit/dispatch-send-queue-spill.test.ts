@@ -14,6 +14,20 @@ import { job } from '../helpers/dispatch-fakes';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** Start and finish the first `done` jobs, as the dispatcher would, let any compaction run, and close. */
+async function finishFront(q: SendQueue, jobs: SendJob[], done: number): Promise<void> {
+  const dones: Promise<void>[] = [];
+  for (let i = 0; i < done; i++) {
+    await q.markStarted(jobs[i].id, 1);
+    dones.push(q.markDone(jobs[i].id));
+  }
+  await Promise.all(dones);
+  for (let i = 0; i < 50; i++) await tick();
+  await q.close();
+}
+
+const logLines = (dir: string) => fs.readFileSync(path.join(dir, 'send-queue.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+
 describe('dispatch: SendQueue spill file', () => {
   const clock = new ManualClock();
   const N = HOT_JOBS + 500;
@@ -60,16 +74,8 @@ describe('dispatch: SendQueue spill file', () => {
     should(toStorable(last.job)).eql(toStorable(jobs[N - 1]));
     // Enough finished records to make the log compact itself while spilled jobs are still queued.
     const done = 800;
-    const dones: Promise<void>[] = [];
-    for (let i = 0; i < done; i++) {
-      await q.markStarted(jobs[i].id, 1);
-      dones.push(q.markDone(jobs[i].id));
-    }
-    await Promise.all(dones);
-    for (let i = 0; i < 50; i++) await tick();
-    await q.close();
-    const lines = fs.readFileSync(path.join(dir, 'send-queue.jsonl'), 'utf8').split('\n').filter(Boolean).length;
-    should(lines).be.below(N + 2 * done, 'the log was compacted');
+    await finishFront(q, jobs, done);
+    should(logLines(dir)).be.below(N + 2 * done, 'the log was compacted');
     const again = new SendQueue(dir, { limit: N + 10, fsync: false });
     const entries = await again.open();
     should(entries.map((e) => e.job.id)).eql(jobs.slice(done).map((j) => j.id));
@@ -100,16 +106,8 @@ describe('dispatch: SendQueue spill file', () => {
     fs.writeFileSync(spillFile, Buffer.concat([spill.subarray(0, end - 2 * len), spill.subarray(end - len), spill.subarray(end - 2 * len, end - len)]));
     // Enough finished for a compaction (the log over 4 records per job still queued), 4,000 still spilled.
     const done = 5000;
-    const dones: Promise<void>[] = [];
-    for (let i = 0; i < done; i++) {
-      await q.markStarted(jobs[i].id, 1);
-      dones.push(q.markDone(jobs[i].id));
-    }
-    await Promise.all(dones);
-    for (let i = 0; i < 50; i++) await tick();
-    await q.close();
-    const lines = fs.readFileSync(path.join(dir, 'send-queue.jsonl'), 'utf8').split('\n').filter(Boolean).length;
-    should(lines).be.below(M + 2 * done, 'the log was compacted');
+    await finishFront(q, jobs, done);
+    should(logLines(dir)).be.below(M + 2 * done, 'the log was compacted');
     // Each compaction finds both lines at the wrong place and reads those two jobs from the log.
     const misplaced = warnings.filter((w) => /spill file unreadable/.test(w)).length;
     should(misplaced >= 2 && misplaced % 2 === 0).be.true(`${misplaced} warnings`);
