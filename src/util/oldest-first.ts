@@ -33,31 +33,30 @@ export class OldestFirst<K, V extends object> {
 
   /** The oldest live entry, if any: delete it from the map to evict it. */
   oldest(): [K, V] | undefined {
-    const items = this.items;
-    while (this.head < items.length) {
-      const k = items[this.head] as K;
-      const v = items[this.head + 1] as V;
-      if (this.map.get(k) === v) {
-        if (this.head > 2048 && this.head * 2 > items.length) {
-          this.items = items.slice(this.head);
-          this.head = 0;
-        }
-        return [k, v];
-      }
-      this.head += 2;
-    }
-    return undefined;
+    const i = this.firstLive();
+    return i < this.items.length ? [this.items[i] as K, this.items[i + 1] as V] : undefined;
   }
 
   /** The live values, oldest first: what iterating the map gives, without walking its deleted slots. */
   *values(): IterableIterator<V> {
-    this.oldest();
-    // An array replaced meanwhile (oldest() drops a dead prefix) leaves this walk on the one it began on.
+    // An array replaced meanwhile (firstLive drops a dead prefix) leaves this walk on the one it began on.
+    const start = this.firstLive();
     const items = this.items;
-    for (let i = this.head; i < items.length; i += 2) {
+    for (let i = start; i < items.length; i += 2) {
       const v = items[i + 1] as V;
       if (this.map.get(items[i] as K) === v) yield v;
     }
+  }
+
+  /** Skip the stale entries at the front (dropping them once they are most of the array); the index of the first live key. */
+  private firstLive(): number {
+    const items = this.items;
+    while (this.head < items.length && this.map.get(items[this.head] as K) !== items[this.head + 1]) this.head += 2;
+    if (this.head > 2048 && this.head * 2 > items.length) {
+      this.items = items.slice(this.head);
+      this.head = 0;
+    }
+    return this.head;
   }
 
   private rebuild(): void {

@@ -4,18 +4,50 @@
  * for the flow to be running, and the tally of outcomes by message that every such test checks.
  */
 import should from 'should';
-import { type RedProcess, enqueueNodes } from './red-process';
+import { SandboxServer } from '../../src/sandbox/server';
+import { Collector, RedProcess, enqueueNodes, until } from './red-process';
 
 export interface CrashFlowOptions {
   label: string;
   sandboxUrl: string;
   collectorUrl: string;
-  credentials: Record<string, string>;
+  credentials: { clientId: string; clientSecret: string };
   /** Each message's text is this and its number. */
   textPrefix: string;
   /** Properties of the account and the sender beyond the loopback Genesys defaults. */
   account?: Record<string, unknown>;
   sender: Record<string, unknown>;
+}
+
+/**
+ * The parts of a kill -9 test: a sandbox that keeps every message at queued (so no status traffic
+ * interferes), a collector and a child Node-RED, started with `crashFlow` deployed and stopped after.
+ */
+export class CrashLane {
+  readonly red: RedProcess;
+  readonly collector = new Collector();
+  readonly server: SandboxServer;
+
+  constructor(
+    userDirPrefix: string,
+    private readonly flow: Omit<CrashFlowOptions, 'sandboxUrl' | 'collectorUrl'>,
+  ) {
+    this.red = new RedProcess(userDirPrefix);
+    this.server = new SandboxServer({ credentials: flow.credentials, queuedToSentMs: 60_000, sentToFinalMs: 60_000 });
+  }
+
+  async start(): Promise<void> {
+    const sandboxUrl = await this.server.start();
+    const collectorUrl = await this.collector.start();
+    await this.red.start();
+    await this.red.deploy(crashFlow({ ...this.flow, sandboxUrl, collectorUrl }));
+  }
+
+  async stop(): Promise<void> {
+    await this.red.dispose();
+    await this.collector.stop();
+    await this.server.stop();
+  }
 }
 
 export function crashFlow(o: CrashFlowOptions): Record<string, unknown>[] {
@@ -59,6 +91,18 @@ export async function enqueueWhenRunning(red: RedProcess, count: number): Promis
     if (!answered) await new Promise((res) => setTimeout(res, 50));
   }
   answered.should.be.true();
+}
+
+/**
+ * Start the killed Node-RED again on its user directory and wait until every one of the `total`
+ * messages has reported an outcome (and a moment more, for late repeats); then the tally below.
+ */
+export async function restartUntilAllOut(red: RedProcess, collector: Collector, total: number): Promise<{ accepted: number[]; ambiguous: number[] }> {
+  await red.start();
+  const finals = () => new Set(collector.items.map((r) => r.n)).size;
+  (await until(() => finals() >= total, 30_000)).should.be.true(`only ${finals()} of ${total} messages came out`);
+  await new Promise((r) => setTimeout(r, 500));
+  return outcomesByMessage(collector.items, total);
 }
 
 /**

@@ -4,34 +4,18 @@
  * ambiguous_send, and the platform must never receive one twice.
  */
 import 'should';
-import { SandboxServer } from '../../src/sandbox/server';
-import { Collector, RedProcess, until } from '../helpers/red-process';
-import { crashFlow, enqueueWhenRunning, outcomesByMessage } from '../helpers/crash-flow';
+import { until } from '../helpers/red-process';
+import { CrashLane, enqueueWhenRunning, restartUntilAllOut } from '../helpers/crash-flow';
 
 const CREDS = { clientId: 'crash-client', clientSecret: 'crash-secret' };
 const TOTAL = 200;
 
 describe('send-sms across kill -9 and restart', function () {
   this.timeout(90_000);
-  const red = new RedProcess('agentless-crash-');
-  const collector = new Collector();
-  let server: SandboxServer;
-
-  before(async function () {
-    server = new SandboxServer({ credentials: CREDS, queuedToSentMs: 60_000, sentToFinalMs: 60_000 });
-    const url = await server.start();
-    const collectorUrl = await collector.start();
-    await red.start();
-    await red.deploy(
-      crashFlow({ label: 'crash', sandboxUrl: url, collectorUrl, credentials: CREDS, textPrefix: 'crash test ', sender: { ratePerSecond: 40, burst: 1, queueLimit: 1000 } }),
-    );
-  });
-
-  after(async function () {
-    await red.dispose();
-    await collector.stop();
-    await server.stop();
-  });
+  const lane = new CrashLane('agentless-crash-', { label: 'crash', credentials: CREDS, textPrefix: 'crash test ', sender: { ratePerSecond: 40, burst: 1, queueLimit: 1000 } });
+  const { red, collector, server } = lane;
+  before(() => lane.start());
+  after(() => lane.stop());
 
   it('loses nothing and sends nothing twice', async function () {
     await enqueueWhenRunning(red, TOTAL);
@@ -40,12 +24,7 @@ describe('send-sms across kill -9 and restart', function () {
     const atCrash = server.state.messages.length;
     atCrash.should.be.below(TOTAL, 'the crash must happen with messages still queued');
 
-    await red.start();
-    const finals = () => new Set(collector.items.map((r) => r.n)).size;
-    (await until(() => finals() >= TOTAL, 30_000)).should.be.true(`only ${finals()} of ${TOTAL} messages came out`);
-    await new Promise((r) => setTimeout(r, 500));
-
-    const { accepted, ambiguous } = outcomesByMessage(collector.items, TOTAL);
+    const { accepted, ambiguous } = await restartUntilAllOut(red, collector, TOTAL);
     (accepted.length + ambiguous.length).should.equal(TOTAL);
     ambiguous.length.should.be.belowOrEqual(1, 'at most the one request in flight at the crash is ambiguous');
 

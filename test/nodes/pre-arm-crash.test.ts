@@ -8,9 +8,8 @@
 import fs from 'fs';
 import path from 'path';
 import 'should';
-import { SandboxServer } from '../../src/sandbox/server';
-import { Collector, RedProcess, until } from '../helpers/red-process';
-import { crashFlow, enqueueWhenRunning, outcomesByMessage } from '../helpers/crash-flow';
+import { until } from '../helpers/red-process';
+import { CrashLane, enqueueWhenRunning, restartUntilAllOut } from '../helpers/crash-flow';
 
 const CREDS = { clientId: 'arm-client', clientSecret: 'arm-secret' };
 const TOTAL = 120;
@@ -19,9 +18,17 @@ type Rec = { op: string; id?: string; job?: { id: string; msg: { n: number } } }
 
 describe('send-sms strict order: kill -9 with the next messages armed', function () {
   this.timeout(90_000);
-  const red = new RedProcess('agentless-arm-crash-');
-  const collector = new Collector();
-  let server: SandboxServer;
+  const lane = new CrashLane('agentless-arm-crash-', {
+    label: 'arm crash',
+    credentials: CREDS,
+    textPrefix: 'arm test ',
+    account: { requestsPerMinute: 1_000_000 },
+    // Pace and budget out of the way, strict order (concurrency 1, the default): every message is armed behind the one in flight.
+    sender: { ratePerSecond: 100_000, burst: 1000, queueLimit: 1000 },
+  });
+  const { red, collector, server } = lane;
+  before(() => lane.start());
+  after(() => lane.stop());
   const queueFile = path.join(red.userDir, 'agentless-sms', 'senders', 'sender', 'sender-queue.jsonl');
 
   /** Messages (by n) whose start record is on disk without a result: requested, or armed. */
@@ -38,31 +45,6 @@ describe('send-sms strict order: kill -9 with the next messages armed', function
     }
     return [...open].map((id) => nOf.get(id)!).sort((a, b) => a - b);
   }
-
-  before(async function () {
-    server = new SandboxServer({ credentials: CREDS, queuedToSentMs: 60_000, sentToFinalMs: 60_000 });
-    const url = await server.start();
-    const collectorUrl = await collector.start();
-    await red.start();
-    await red.deploy(
-      crashFlow({
-        label: 'arm crash',
-        sandboxUrl: url,
-        collectorUrl,
-        credentials: CREDS,
-        textPrefix: 'arm test ',
-        account: { requestsPerMinute: 1_000_000 },
-        // Pace and budget out of the way, strict order (concurrency 1, the default): every message is armed behind the one in flight.
-        sender: { ratePerSecond: 100_000, burst: 1000, queueLimit: 1000 },
-      }),
-    );
-  });
-
-  after(async function () {
-    await red.dispose();
-    await collector.stop();
-    await server.stop();
-  });
 
   it('reports the held and the armed messages ambiguous_send, loses nothing and sends nothing twice', async function () {
     await enqueueWhenRunning(red, TOTAL);
@@ -90,12 +72,7 @@ describe('send-sms strict order: kill -9 with the next messages armed', function
     server.state.messages.length.should.equal(receivedBefore);
     for (const n of armed) server.state.messages.map((m) => m.textBody).should.not.containEql(`arm test ${n}`);
 
-    await red.start();
-    const finals = () => new Set(collector.items.map((r) => r.n)).size;
-    (await until(() => finals() >= TOTAL, 30_000)).should.be.true(`only ${finals()} of ${TOTAL} messages came out`);
-    await new Promise((r) => setTimeout(r, 500));
-
-    const { accepted, ambiguous } = outcomesByMessage(collector.items, TOTAL);
+    const { accepted, ambiguous } = await restartUntilAllOut(red, collector, TOTAL);
     ambiguous.should.eql([held, ...armed], 'exactly the held and the armed messages are ambiguous');
 
     // The platform's record is the truth: it received each accepted message once, and neither ambiguous one.

@@ -67,6 +67,17 @@ function tmpDir(): string {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A dispatcher with two jobs submitted: A requested and held by the platform, B armed behind it. */
+async function armedBehindOne(dir: string, clock: ManualClock): Promise<{ l: Life; a: SendJob; b: SendJob }> {
+  const l = await life(dir, clock);
+  const [a, b] = [1, 2].map((i) => job('n1', `+1555000000${i}`, clock));
+  await l.d.submit(a);
+  await l.d.submit(b);
+  await until(() => l.provider.calls.length === 1);
+  await until(() => history(dir, b.id).includes('start:1'));
+  return { l, a, b };
+}
+
 describe('dispatch: the next start record written during the request ahead (strict order)', () => {
   it('arms the next job while a request is in flight, and requests it only after that outcome', async () => {
     const dir = tmpDir();
@@ -103,12 +114,7 @@ describe('dispatch: the next start record written during the request ahead (stri
   it('holds order under retries: a 503 ahead undoes the arm, and the job ahead is retried first', async () => {
     const dir = tmpDir();
     const clock = new ManualClock();
-    const l = await life(dir, clock);
-    const [a, b] = [1, 2].map((i) => job('n1', `+1555000000${i}`, clock));
-    await l.d.submit(a);
-    await l.d.submit(b);
-    await until(() => l.provider.calls.length === 1);
-    await until(() => history(dir, b.id).includes('start:1'));
+    const { l, a, b } = await armedBehindOne(dir, clock);
     l.provider.calls[0].answer(httpError(503));
     // The arm is undone (B back to waiting with its old count) before A's backoff.
     await until(() => history(dir, b.id).includes('retry:0'));
@@ -164,12 +170,7 @@ describe('dispatch: the next start record written during the request ahead (stri
   it('on a clean close puts the armed job back to waiting, so the next start sends it', async () => {
     const dir = tmpDir();
     const clock = new ManualClock();
-    const l1 = await life(dir, clock);
-    const [a, b] = [1, 2].map((i) => job('n1', `+1555000000${i}`, clock));
-    await l1.d.submit(a);
-    await l1.d.submit(b);
-    await until(() => l1.provider.calls.length === 1);
-    await until(() => history(dir, b.id).includes('start:1'));
+    const { l: l1, a, b } = await armedBehindOne(dir, clock);
     const closing = l1.d.close();
     // close() waits for the request in flight; its answer is recorded, and B is not requested.
     l1.provider.calls[0].answer(ok('a'));
