@@ -5,7 +5,9 @@
  * (thousands of records per second, far more when batched) and needs no native build. Appends made
  * in the same tick share one write + fdatasync (group commit); `append` resolves only once its record
  * is on disk, so callers acknowledge nothing that a crash could lose. `compact` atomically replaces the
- * file with a snapshot (write temp, fsync, rename, fsync the directory).
+ * file with a snapshot (write temp, fsync, rename, fsync the directory). Appends go on meanwhile: they
+ * are committed to the current file as usual and copied after the snapshot into the new one, and only
+ * the last step (the copy's tail, one fsync, the rename) holds them back.
  *
  * What can go wrong on disk, and what the log does about it:
  * - A crash mid-append, a full disk or a file-size limit leaves a last line without its newline. Open
@@ -28,6 +30,11 @@ import { silentLogger } from '../util/logger';
 
 /** Lines of a snapshot written at a time by `compactLines`. */
 const COMPACT_CHUNK_LINES = 4096;
+/**
+ * Bytes a compaction lets through to the current file (see `compactWith`); appends beyond wait for it to
+ * end, so a flood cannot outrun the copy, and the file stays within its bound plus this much.
+ */
+export const MAX_BYTES_WHILE_COMPACTING = 256 * 1024;
 
 export interface AppendLogOptions {
   /** Set false only for benchmarks of the non-durable path: appends are then not fsync'ed. */
@@ -58,6 +65,13 @@ export class AppendLog<T> {
   private length = 0;
   /** A write or sync failed: cut the file back to `length` before the next write. */
   private dirty = false;
+  /** While a compaction runs: the lines committed to the current file since it began, in order. */
+  private sinceSnapshot: string[] | null = null;
+  private sinceBytes = 0;
+  /** Settles when the running compaction ends (for appends over MAX_BYTES_WHILE_COMPACTING). */
+  private compactionEnd: Promise<void> | null = null;
+  /** The new file is replacing the current one: no batch is written until it has. */
+  private switching: Promise<void> | null = null;
   private readonly fsync: boolean;
   private closed = false;
 
@@ -153,8 +167,9 @@ export class AppendLog<T> {
   }
 
   private async flush(): Promise<void> {
-    if (this.flushing) {
-      await this.flushing;
+    const busy = this.flushing ?? this.switching ?? (this.sinceBytes >= MAX_BYTES_WHILE_COMPACTING ? this.compactionEnd : null);
+    if (busy) {
+      await busy;
       if (this.pending.length) this.schedule();
       return;
     }
@@ -196,12 +211,16 @@ export class AppendLog<T> {
     }
     this.length += buf.length;
     this.lines += batch.length;
+    if (this.sinceSnapshot) {
+      for (const b of batch) this.sinceSnapshot.push(b.line);
+      this.sinceBytes += buf.length;
+    }
   }
 
   /** Wait until everything appended so far is on disk (or failed). */
   async drain(): Promise<void> {
-    while (this.pending.length || this.flushing || this.scheduled) {
-      if (this.flushing) await this.flushing;
+    while (this.pending.length || this.flushing || this.scheduled || this.switching) {
+      if (this.flushing ?? this.switching) await (this.flushing ?? this.switching);
       else await new Promise((r) => setImmediate(r));
     }
   }
@@ -213,38 +232,99 @@ export class AppendLog<T> {
 
   /** `compact` with records the caller has already serialized (one JSON text each, no newline). */
   async compactLines(lines: string[]): Promise<void> {
+    // The snapshot is of everything appended so far, which must not follow it again.
     await this.drain();
-    const tmp = this.file + '.tmp';
-    let length = 0;
+    return this.compactWith(() => Promise.resolve(lines));
+  }
+
+  /**
+   * Replace the log with the snapshot `build` makes of what memory holds from now on (serialized lines,
+   * as for `compactLines`; it may take several turns of the event loop). Appends go on meanwhile: each
+   * is committed to the current file as usual, and the new file is the snapshot followed by every line
+   * committed since this call, in their order. A record that changed while the snapshot was built is in
+   * it as it was and again after it as it is, and the later line wins on replay, as in the log itself.
+   */
+  async compactWith(build: () => Promise<string[]>): Promise<void> {
+    if (this.sinceSnapshot) throw new Error('a compaction is already running');
+    const since: string[] = [];
+    this.sinceSnapshot = since;
+    this.sinceBytes = 0;
+    let ended = (): void => {};
+    this.compactionEnd = new Promise<void>((r) => (ended = r));
     try {
-      const fh = await fsp.open(tmp, 'w', FILE_MODE);
-      try {
-        // In pieces: a snapshot of a long queue is tens of MB, and one string and one buffer of it would
-        // hold the event loop (and the heap) for as long as it takes to build them.
-        for (let i = 0; i < lines.length; i += COMPACT_CHUNK_LINES) {
-          const buf = Buffer.from(lines.slice(i, i + COMPACT_CHUNK_LINES).join('\n') + '\n');
-          const { bytesWritten } = await fh.write(buf, 0, buf.length);
-          if (bytesWritten !== buf.length) throw shortWrite(bytesWritten, buf.length);
-          length += buf.length;
+      await this.replaceWith(await build(), since);
+    } finally {
+      this.sinceSnapshot = null;
+      this.sinceBytes = 0;
+      this.compactionEnd = null;
+      ended();
+    }
+  }
+
+  private async replaceWith(lines: string[], since: string[]): Promise<void> {
+    const tmp = this.file + '.tmp';
+    let fh: fsp.FileHandle | null = null;
+    let next: fsp.FileHandle | null = null;
+    let length = 0;
+    const put = async (text: string): Promise<void> => {
+      const buf = Buffer.from(text);
+      const { bytesWritten } = await fh!.write(buf, 0, buf.length);
+      if (bytesWritten !== buf.length) throw shortWrite(bytesWritten, buf.length);
+      length += buf.length;
+    };
+    let release = (): void => {};
+    try {
+      fh = await fsp.open(tmp, 'w', FILE_MODE);
+      // In pieces: a snapshot of a long queue is tens of MB, and one string and one buffer of it would
+      // hold the event loop (and the heap) for as long as it takes to build them.
+      for (let i = 0; i < lines.length; i += COMPACT_CHUNK_LINES) await put(lines.slice(i, i + COMPACT_CHUNK_LINES).join('\n') + '\n');
+      // Catch up with the appends made meanwhile while they keep going, and sync the bulk of the file,
+      // so that little is left for the part below that holds them back (at the dedupe bounds the
+      // snapshot is about 20 MB, whose fsync took tens of milliseconds).
+      let copied = 0;
+      const catchUp = async (): Promise<void> => {
+        while (since.length > copied) {
+          const part = since.slice(copied, copied + COMPACT_CHUNK_LINES);
+          copied += part.length;
+          await put(part.join(''));
         }
-        if (this.fsync) await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      };
+      await catchUp();
+      if (this.fsync) await fh.sync();
+      await catchUp();
+      this.switching = new Promise<void>((r) => (release = r));
+      // The batch being committed to the current file is the last one it gets.
+      if (this.flushing) await this.flushing;
+      if (since.length > copied) await put(since.slice(copied).join(''));
+      if (this.fsync) await fh.sync();
+      // The append handle of the new file is opened before the rename, so that once the rename is done
+      // nothing can fail that would leave appends going to the replaced file.
+      next = await fsp.open(tmp, 'a', FILE_MODE);
+      await fh.close();
+      fh = null;
       await fsp.rename(tmp, this.file);
     } catch (err) {
-      // The old file is untouched and still the log.
+      // The old file is untouched and still the log, with every append made meanwhile.
+      await fh?.close().catch(() => {});
+      await next?.close().catch(() => {});
       await fsp.unlink(tmp).catch(() => {});
+      this.switching = null;
+      release();
       throw err;
     }
-    if (this.fsync) await syncDir(path.dirname(this.file));
-    // Only now let go of the old file: until the rename it was still the log.
     const old = this.handle;
-    this.handle = await fsp.open(this.file, 'a', FILE_MODE);
-    await old?.close().catch(() => {});
+    this.handle = next;
     this.length = length;
-    this.lines = lines.length;
+    this.lines = lines.length + since.length;
     this.dirty = false;
+    this.sinceSnapshot = null;
+    try {
+      if (this.fsync) await syncDir(path.dirname(this.file));
+    } finally {
+      this.switching = null;
+      release();
+      await old?.close().catch(() => {});
+    }
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@
  * and `maxMessages` message statuses, each key at most MAX_KEY_CHARS characters (a longer id is kept as
  * its SHA-256), so memory is a few tens of MB at the defaults; the file is compacted once it is larger
  * than twice its snapshot (and at least COMPACT_MIN_BYTES), so it stays under twice the snapshot of
- * that index plus one batch.
+ * that index, plus what a compaction lets through meanwhile (MAX_BYTES_WHILE_COMPACTING), plus one batch.
  */
 import { createHash } from 'crypto';
 import { AppendLog } from '../store/append-log';
@@ -93,7 +93,7 @@ export class WebhookEventStore implements EventClaimStore {
   private readonly messages = new Map<string, { s: SmsStatus; t: number }>();
   private readonly eventOrder = new OldestFirst(this.events);
   private readonly messageOrder = new OldestFirst(this.messages);
-  private compacting: Promise<void> | null = null;
+  private compaction: Promise<void> | null = null;
   private readonly eventRetentionMs: number;
   private readonly messageRetentionMs: number;
   private readonly maxEvents: number;
@@ -143,6 +143,11 @@ export class WebhookEventStore implements EventClaimStore {
     return this.log.bytes;
   }
 
+  /** Whether the log is being compacted now (tests and diagnostics). */
+  get compacting(): boolean {
+    return this.compaction !== null;
+  }
+
   claim(rawEventId: string, updates: { id: string; status: SmsStatus }[]): Claim {
     const eventId = storeKey(rawEventId);
     const pending = this.inflight.get(eventId);
@@ -189,14 +194,15 @@ export class WebhookEventStore implements EventClaimStore {
   }
 
   private async append(record: LogRecord): Promise<void> {
-    // Appends wait for a running compaction: the log file is being replaced underneath.
-    if (this.compacting) await this.compacting;
+    // Not held up by a running compaction: the log commits it to the current file and copies it into
+    // the new one (see AppendLog.compactWith). At the bounds acknowledgements waited up to 300 ms for
+    // each compaction when they did.
     await this.log.append(record);
     const byLines = this.log.size > Math.max(1000, 2 * (this.events.size + this.messages.size));
     const byBytes = this.log.bytes > Math.max(COMPACT_MIN_BYTES, 2 * this.snapshotBytes);
-    if ((byLines || byBytes) && !this.compacting) {
-      this.compacting = this.compact().finally(() => {
-        this.compacting = null;
+    if ((byLines || byBytes) && !this.compaction) {
+      this.compaction = this.compact().finally(() => {
+        this.compaction = null;
       });
     }
   }
@@ -205,18 +211,21 @@ export class WebhookEventStore implements EventClaimStore {
     this.evict();
     // Built in slices, with a turn of the event loop between them: at the bounds the snapshot is 200,000
     // records, about 150 ms of serializing here, which in one piece would hold up every flow of the
-    // runtime. Appends wait for the compaction meanwhile and go to the new file after the snapshot. An
-    // entry that changes while the snapshot is built is in it as it was and again as it is (the later
-    // line wins on replay); one evicted meanwhile may be in it, and is evicted again after a restart.
-    const snapshot: string[] = [];
-    for (const [m, v] of this.messages) {
-      if (snapshot.push(JSON.stringify({ t: v.t, m: [[m, v.s]] })) % COMPACT_SLICE === 0) await nextTurn();
-    }
-    for (const [e, { t }] of this.events) {
-      if (snapshot.push(JSON.stringify({ e, t })) % COMPACT_SLICE === 0) await nextTurn();
-    }
+    // runtime. Appends go on meanwhile and follow the snapshot in the new file. An entry that changes
+    // while the snapshot is built is in it as it was and again as it is (the later line wins on
+    // replay); one evicted meanwhile may be in it, and is evicted again after a restart.
+    const snapshot = async (): Promise<string[]> => {
+      const lines: string[] = [];
+      for (const [m, v] of this.messages) {
+        if (lines.push(JSON.stringify({ t: v.t, m: [[m, v.s]] })) % COMPACT_SLICE === 0) await nextTurn();
+      }
+      for (const [e, { t }] of this.events) {
+        if (lines.push(JSON.stringify({ e, t })) % COMPACT_SLICE === 0) await nextTurn();
+      }
+      return lines;
+    };
     try {
-      await this.log.compactLines(snapshot);
+      await this.log.compactWith(snapshot);
     } catch {
       // A failed compaction leaves the old log in place, which is still correct, only longer.
     }
@@ -251,7 +260,7 @@ export class WebhookEventStore implements EventClaimStore {
   }
 
   async close(): Promise<void> {
-    if (this.compacting) await this.compacting;
+    if (this.compaction) await this.compaction;
     await Promise.allSettled([...this.inflight.values()]);
     await this.log.close();
   }
