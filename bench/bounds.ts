@@ -3,7 +3,8 @@
  * receiver's dedupe store filled to its bounds and then kept at them, a dispatcher draining a queue of
  * many jobs (8 in flight, a platform that answers at once), and a sender's idempotency
  * keys growing to as many (a day's keys of a busy sender). The longest the event loop stood still in
- * each phase is measured with a 1 ms interval timer.
+ * each phase is measured with a 1 ms interval timer, and for the dedupe and the keys the longest a batch
+ * of 200 waited to be on disk.
  * Usage: node --import tsx bench/bounds.ts <dedupe bound> <queued>
  * Prints one JSON line (see BoundsProbe in measures/bounds.ts).
  */
@@ -36,22 +37,30 @@ function stallMeter() {
   };
 }
 
-/** Claims `from` to `to` (a new event and message each), 200 at a time; their rate, and how often the log was compacted. */
-async function claims(store: WebhookEventStore, from: number, to: number): Promise<{ rate: number; compactions: number }> {
+const msSince = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
+
+/**
+ * Claims `from` to `to` (a new event and message each), 200 at a time; their rate, how often the log was
+ * compacted, and the longest a batch waited to be on disk (each acknowledgement waits for its claim).
+ */
+async function claims(store: WebhookEventStore, from: number, to: number): Promise<{ rate: number; compactions: number; ackMs: number }> {
   const t0 = process.hrtime.bigint();
   let compactions = 0;
+  let ackMs = 0;
   let bytes = store.logBytes;
   for (let i = from; i < to; i += 200) {
     const commits: Promise<void>[] = [];
+    const t = process.hrtime.bigint();
     for (let j = i; j < Math.min(to, i + 200); j++) {
       const c = store.claim(`evt_${j.toString(36).padStart(8, '0')}_00000000-0000-4000-8000`, [{ id: `msg_${j.toString(36).padStart(8, '0')}_00000000-0000-4000`, status: 'delivered' }]);
       if (!c.duplicate) commits.push(c.committed);
     }
     await Promise.all(commits);
+    ackMs = Math.max(ackMs, msSince(t));
     if (store.logBytes < bytes) compactions++;
     bytes = store.logBytes;
   }
-  return { rate: (to - from) / (Number(process.hrtime.bigint() - t0) / 1e9), compactions };
+  return { rate: (to - from) / (Number(process.hrtime.bigint() - t0) / 1e9), compactions, ackMs };
 }
 
 async function main(): Promise<void> {
@@ -108,11 +117,15 @@ async function main(): Promise<void> {
   await keys.open();
   const tenth = Math.max(1, Math.round(queued / 10));
   const putRates: number[] = [];
+  let keyAckMs = 0;
   meter.take();
   for (let i = 0, t = process.hrtime.bigint(); i < queued; i += 200) {
     const puts: Promise<void>[] = [];
+    const b = process.hrtime.bigint();
     for (let j = i; j < Math.min(queued, i + 200); j++) puts.push(keys.put(`order-${j}`, { id: `sent-${j}`, status: 'queued', providerStatus: 'queued' }));
     await Promise.all(puts);
+    // A keyed message's outcome waits for its key on disk.
+    keyAckMs = Math.max(keyAckMs, msSince(b));
     if ((i + 200) % tenth === 0 || i + 200 >= queued) {
       const now = process.hrtime.bigint();
       putRates.push(tenth / (Number(now - t) / 1e9));
@@ -128,8 +141,10 @@ async function main(): Promise<void> {
       bound,
       belowRate: below.rate,
       belowStallMs,
+      belowAckMs: below.ackMs,
       atRate: at.rate,
       atStallMs,
+      atAckMs: at.ackMs,
       compactions: at.compactions,
       queued,
       drainRate,
@@ -137,6 +152,7 @@ async function main(): Promise<void> {
       firstKeysRate: putRates[0],
       lastKeysRate: putRates[putRates.length - 1],
       keyStallMs,
+      keyAckMs,
     }) + '\n',
   );
   process.exit(0);

@@ -13,8 +13,11 @@ export interface BoundsProbe {
   bound: number;
   belowRate: number;
   belowStallMs: number;
+  /** The longest a batch of 200 claims waited to be on disk. */
+  belowAckMs: number;
   atRate: number;
   atStallMs: number;
+  atAckMs: number;
   compactions: number;
   queued: number;
   drainRate: number;
@@ -22,6 +25,8 @@ export interface BoundsProbe {
   firstKeysRate: number;
   lastKeysRate: number;
   keyStallMs: number;
+  /** The longest a batch of 200 keys waited to be on disk. */
+  keyAckMs: number;
 }
 
 export interface BoundsResult {
@@ -33,6 +38,8 @@ export interface BoundsResult {
   atRatio: number;
   belowStallMs: Summary;
   atStallMs: Summary;
+  belowAckMs: Summary;
+  atAckMs: Summary;
   compactions: Summary;
   drainRate: Summary;
   drainStallMs: Summary;
@@ -41,6 +48,7 @@ export interface BoundsResult {
   /** The last tenth's rate against the first's, of the medians. */
   keysRatio: number;
   keyStallMs: Summary;
+  keyAckMs: Summary;
 }
 
 export async function measureBounds(cfg: BenchConfig, log: (s: string) => void): Promise<BoundsResult> {
@@ -64,6 +72,8 @@ export async function measureBounds(cfg: BenchConfig, log: (s: string) => void):
     atRatio: atRate.median / belowRate.median,
     belowStallMs: of('belowStallMs'),
     atStallMs: of('atStallMs'),
+    belowAckMs: of('belowAckMs'),
+    atAckMs: of('atAckMs'),
     compactions: of('compactions'),
     drainRate: of('drainRate'),
     drainStallMs: of('drainStallMs'),
@@ -71,5 +81,6 @@ export async function measureBounds(cfg: BenchConfig, log: (s: string) => void):
     lastKeysRate,
     keysRatio: lastKeysRate.median / firstKeysRate.median,
     keyStallMs: of('keyStallMs'),
+    keyAckMs: of('keyAckMs'),
   };
 }
