@@ -1,5 +1,5 @@
 /**
- * Sizes of every measure. `full` is what `npm run bench` runs (about 15 minutes on 2 cores);
+ * Sizes of every measure. `full` is what `npm run bench` runs (about 18 minutes on 2 cores);
  * BENCH_SPEC=1 uses the sizes of the original brief where `full` trims them for time (2,000 messages
  * at 20/s, 30 s of webhook load per point); `smoke` runs each measure for about a second.
  */
@@ -9,10 +9,10 @@ export interface BenchConfig {
   /** Run the measures at the same time (smoke only: numbers then share the CPU, only the harness is checked). */
   parallel: boolean;
   rate: { points: { ratePerSecond: number; messages: number }[] };
-  /** `concurrency`: requests in flight, for the sender and the client loop alike. */
-  throughput: { messages: number; concurrency: number; curve?: number[] };
-  /** `burst`: a closed loop of `requests` signed events, `concurrency` at a time. */
-  webhook: { rates: number[]; seconds: number; stalledRate: number; connections: number; duplicateShare: number; burst: { requests: number; concurrency: number } };
+  /** `concurrency`: requests in flight, for the sender and the client loop alike; `runs` per point, when not `runs`. */
+  throughput: { messages: number; concurrency: number; curve?: number[]; runs?: number };
+  /** `burst`: a closed loop of `requests` signed events, `concurrency` at a time; `runs` per point, when not `runs`. */
+  webhook: { rates: number[]; seconds: number; stalledRate: number; connections: number; duplicateShare: number; burst: { requests: number; concurrency: number }; runs?: number };
   storm: { ratePerSecond: number; leadSeconds: number; stormSeconds: number; retryAfterSeconds: number; tailSeconds: number };
   restart: { messages: number; ratePerSecond: number; killAfter: number; quietMs: number };
   /** `jobs`: the headline size; `curve`: every size measured; `largeRuns`: runs of sizes above `jobs`. */
@@ -29,11 +29,20 @@ export interface BenchConfig {
   profile: { messages: number; rounds: number; webhookRate: number; webhookSeconds: number };
 }
 
+/**
+ * Runs per point of the throughput and webhook measures in a full run (BENCH_RUNS sets every measure's):
+ * their baselines vary most from run to run (the client loop at 8 in flight between 8,000 and 15,800
+ * requests/s in one run, the bare server's p99 between 7 and 11 ms), and a run of either takes seconds.
+ */
+const THROUGHPUT_RUNS = 7;
+const WEBHOOK_RUNS = 5;
+
 export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   const spec = env.BENCH_SPEC === '1';
+  const runs = env.BENCH_RUNS ? Number(env.BENCH_RUNS) : undefined;
   return {
     label: spec ? 'spec' : 'full',
-    runs: Number(env.BENCH_RUNS ?? 3),
+    runs: runs ?? 3,
     parallel: false,
     rate: {
       points: [
@@ -41,7 +50,7 @@ export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
         { ratePerSecond: 100, messages: 2000 },
       ],
     },
-    throughput: { messages: 1000, concurrency: 8, curve: env.BENCH_CURVE ? env.BENCH_CURVE.split(',').map(Number) : [1, 2, 4, 8, 16] },
+    throughput: { messages: 1000, concurrency: 8, curve: env.BENCH_CURVE ? env.BENCH_CURVE.split(',').map(Number) : [1, 2, 4, 8, 16], runs: runs ?? THROUGHPUT_RUNS },
     webhook: {
       rates: [500, 1000, 2000],
       seconds: Number(env.BENCH_WEBHOOK_SECONDS ?? (spec ? 30 : 6)),
@@ -49,6 +58,7 @@ export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
       connections: 50,
       duplicateShare: 0.05,
       burst: { requests: 500, concurrency: 10 },
+      runs: runs ?? WEBHOOK_RUNS,
     },
     storm: { ratePerSecond: 20, leadSeconds: 2, stormSeconds: 30, retryAfterSeconds: 5, tailSeconds: 8 },
     restart: { messages: 1000, ratePerSecond: 100, killAfter: 100, quietMs: 3000 },

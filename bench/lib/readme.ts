@@ -5,7 +5,7 @@
 import fs from 'fs';
 import path from 'path';
 import { ROOT } from './procs';
-import { verdicts, type BenchResults } from './report';
+import { runsPerPoint, verdicts, type BenchResults } from './report';
 
 export const README_START = '<!-- bench-summary:start (written by npm run bench / bench:report) -->';
 export const README_END = '<!-- bench-summary:end -->';
@@ -13,7 +13,7 @@ export const README_END = '<!-- bench-summary:end -->';
 export function readmeTable(r: BenchResults): string {
   const rows = verdicts(r).map((v) => `| ${v.measure.replace(/^\d+\.\s*/, '')} | ${v.target} | ${v.ours} | ${v.baseline} | ${v.met ? 'met' : 'not met'} |`);
   return [
-    `Run of ${r.machine.date.slice(0, 10)} at commit ${r.machine.commit} (${r.config.runs} runs per point, load average ${r.machine.loadAverage.start.toFixed(1)} at start):`,
+    `Run of ${r.machine.date.slice(0, 10)} at commit ${r.machine.commit} (${runsPerPoint(r.config)}, load average ${r.machine.loadAverage.start.toFixed(1)} at start):`,
     '',
     '| Measure | Target | This package | Baseline | Target |',
     '|---|---|---|---|---|',

@@ -96,7 +96,7 @@ export async function measureThroughput(cfg: BenchConfig, log: (s: string) => vo
         await lane.sandbox.reset();
         await clientLoop(lane.sandbox.url, token, n, inFlight);
       }
-      for (let r = 0; r < cfg.runs; r++) {
+      for (let r = 0; r < (cfg.throughput.runs ?? cfg.runs); r++) {
         // Alternate which side goes first, so a burst of load from elsewhere does not always hit one side.
         const runOurs = async () => {
           await lane.sandbox.reset();

@@ -177,7 +177,7 @@ export async function measureWebhook(cfg: BenchConfig, log: (s: string) => void)
     ]);
     for (const group of groups) {
       const runs = new Map<WebhookTarget, Run[]>(group.map((g) => [g.target, []]));
-      for (let r = 0; r < cfg.runs; r++) {
+      for (let r = 0; r < (w.runs ?? cfg.runs); r++) {
         for (const { target, rate } of group) {
           const url = target === 'bare' ? `${bareUrl}/hooks` : `${redUrl}/hooks/${target}`;
           const pid = target === 'bare' ? bare.pid : lane.red.pid;
@@ -199,7 +199,7 @@ export async function measureWebhook(cfg: BenchConfig, log: (s: string) => void)
     for (const target of ['ours', 'plain', 'bare'] as const) {
       const url = target === 'bare' ? `${bareUrl}/hooks` : `${redUrl}/hooks/${target}`;
       const runs: Run[] = [];
-      for (let r = 0; r < cfg.runs; r++) {
+      for (let r = 0; r < (w.runs ?? cfg.runs); r++) {
         const pid = target === 'bare' ? bare.pid : lane.red.pid;
         const c0 = cpuSeconds(pid);
         const t0 = Date.now();
