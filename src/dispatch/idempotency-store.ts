@@ -9,12 +9,9 @@ import type { SendResult } from '../providers/types';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
-import { nextTurn } from '../util/next-turn';
+import { SNAPSHOT_SLICE, nextTurn } from '../util/next-turn';
 import { OldestFirst } from '../util/oldest-first';
 import { storeError } from './send-queue';
-
-/** Records a compaction's snapshot serializes between two turns of the event loop. */
-const COMPACT_SLICE = 4096;
 
 interface KeyRecord {
   k: string;
@@ -178,7 +175,7 @@ export class IdempotencyStore implements IdempotencyKeys {
     this.compacting = log
       .compactWith(async () => {
         const lines: string[] = [];
-        for (const r of this.keys.values()) if (lines.push(JSON.stringify(r)) % COMPACT_SLICE === 0) await nextTurn();
+        for (const r of this.keys.values()) if (lines.push(JSON.stringify(r)) % SNAPSHOT_SLICE === 0) await nextTurn();
         return lines;
       })
       .catch((err) => this.logger.warn(`idempotency store: compaction failed: ${(err as Error).message}`))

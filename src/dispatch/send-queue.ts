@@ -29,7 +29,7 @@ import { SpillFile } from '../store/spill-file';
 import { SmsError } from '../util/errors';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
-import { nextTurn } from '../util/next-turn';
+import { SNAPSHOT_SLICE, nextTurn } from '../util/next-turn';
 import { OldestFirst } from '../util/oldest-first';
 import { storableJson, type SendJob, type StoredOutcome } from './job';
 
@@ -92,9 +92,6 @@ export interface SendQueueOptions {
 
 /** Longest a `done` record waits for company before it is written alone. */
 const DONE_DELAY_MS = 20;
-
-/** Jobs a compaction's snapshot serializes between two turns of the event loop. */
-const SNAPSHOT_SLICE = 4096;
 
 /** Jobs kept in memory at the front of the queue; the ones behind them wait in the spill file. */
 export const HOT_JOBS = 1000;

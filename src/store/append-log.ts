@@ -30,11 +30,17 @@ import { silentLogger } from '../util/logger';
 
 /** Lines of a snapshot written at a time by `compactLines`. */
 const COMPACT_CHUNK_LINES = 4096;
+/** A compaction's new file is synced each time this much has been written to it. */
+const SYNC_EVERY_BYTES = 2 * 1024 * 1024;
 /**
- * Bytes a compaction lets through to the current file (see `compactWith`); appends beyond wait for it to
- * end, so a flood cannot outrun the copy, and the file stays within its bound plus this much.
+ * Bytes a compaction lets through to the current file (see `compactWith`): a quarter of the file's size
+ * when it starts, at least 1 MiB. Appends beyond wait for it to end, so the file grows by at most that
+ * much past the size that started the compaction. At the dedupe bounds a compaction takes a few hundred
+ * milliseconds; a quarter of its file is some 50,000 events, more than a receiver takes in that time.
  */
-export const MAX_BYTES_WHILE_COMPACTING = 256 * 1024;
+export function allowanceWhileCompacting(bytesAtStart: number): number {
+  return Math.max(1024 * 1024, Math.floor(bytesAtStart / 4));
+}
 
 export interface AppendLogOptions {
   /** Set false only for benchmarks of the non-durable path: appends are then not fsync'ed. */
@@ -68,7 +74,8 @@ export class AppendLog<T> {
   /** While a compaction runs: the lines committed to the current file since it began, in order. */
   private sinceSnapshot: string[] | null = null;
   private sinceBytes = 0;
-  /** Settles when the running compaction ends (for appends over MAX_BYTES_WHILE_COMPACTING). */
+  private sinceAllowance = 0;
+  /** Settles when the running compaction ends (for appends past its allowance). */
   private compactionEnd: Promise<void> | null = null;
   /** The new file is replacing the current one: no batch is written until it has. */
   private switching: Promise<void> | null = null;
@@ -167,7 +174,7 @@ export class AppendLog<T> {
   }
 
   private async flush(): Promise<void> {
-    const busy = this.flushing ?? this.switching ?? (this.sinceBytes >= MAX_BYTES_WHILE_COMPACTING ? this.compactionEnd : null);
+    const busy = this.flushing ?? this.switching ?? (this.sinceSnapshot && this.sinceBytes >= this.sinceAllowance ? this.compactionEnd : null);
     if (busy) {
       await busy;
       if (this.pending.length) this.schedule();
@@ -249,6 +256,7 @@ export class AppendLog<T> {
     const since: string[] = [];
     this.sinceSnapshot = since;
     this.sinceBytes = 0;
+    this.sinceAllowance = allowanceWhileCompacting(this.length);
     let ended = (): void => {};
     this.compactionEnd = new Promise<void>((r) => (ended = r));
     try {
@@ -266,11 +274,21 @@ export class AppendLog<T> {
     let fh: fsp.FileHandle | null = null;
     let next: fsp.FileHandle | null = null;
     let length = 0;
+    let unsynced = 0;
     const put = async (text: string): Promise<void> => {
       const buf = Buffer.from(text);
       const { bytesWritten } = await fh!.write(buf, 0, buf.length);
       if (bytesWritten !== buf.length) throw shortWrite(bytesWritten, buf.length);
       length += buf.length;
+      unsynced += buf.length;
+      // Synced as it goes, so that little of it is left unwritten when an append's own fdatasync forces
+      // a journal commit meanwhile, which may have to write that data out first (ext4 orders data before
+      // metadata). At the dedupe bounds (a 20 MB snapshot) the longest wait of an acknowledgement during
+      // a compaction was 24-185 ms over seven runs without this, 29-33 ms over four with it.
+      if (this.fsync && unsynced >= SYNC_EVERY_BYTES) {
+        await fh!.datasync();
+        unsynced = 0;
+      }
     };
     let release = (): void => {};
     try {

@@ -12,13 +12,14 @@
  * and `maxMessages` message statuses, each key at most MAX_KEY_CHARS characters (a longer id is kept as
  * its SHA-256), so memory is a few tens of MB at the defaults; the file is compacted once it is larger
  * than twice its snapshot (and at least COMPACT_MIN_BYTES), so it stays under twice the snapshot of
- * that index, plus what a compaction lets through meanwhile (MAX_BYTES_WHILE_COMPACTING), plus one batch.
+ * that index, plus what a compaction lets through meanwhile (a quarter of that, at least 1 MiB: see
+ * allowanceWhileCompacting), plus one batch.
  */
 import { createHash } from 'crypto';
 import { AppendLog } from '../store/append-log';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
-import { nextTurn } from '../util/next-turn';
+import { SNAPSHOT_SLICE, nextTurn } from '../util/next-turn';
 import { OldestFirst } from '../util/oldest-first';
 import { STATUS_RANK, type SmsStatus } from './normalize';
 
@@ -26,8 +27,6 @@ import { STATUS_RANK, type SmsStatus } from './normalize';
 export const MAX_KEY_CHARS = 64;
 /** The log is not compacted by bytes below this size. */
 export const COMPACT_MIN_BYTES = 1024 * 1024;
-/** Snapshot records serialized between two turns of the event loop. */
-const COMPACT_SLICE = 4096;
 /** Bytes a snapshot line takes besides its key(s): `{"e":"","t":1733000000000}` and `{"t":..,"m":[["","delivered"]]}`. */
 const EVENT_LINE_BYTES = 24;
 const MESSAGE_LINE_BYTES = 40;
@@ -217,10 +216,10 @@ export class WebhookEventStore implements EventClaimStore {
     const snapshot = async (): Promise<string[]> => {
       const lines: string[] = [];
       for (const [m, v] of this.messages) {
-        if (lines.push(JSON.stringify({ t: v.t, m: [[m, v.s]] })) % COMPACT_SLICE === 0) await nextTurn();
+        if (lines.push(JSON.stringify({ t: v.t, m: [[m, v.s]] })) % SNAPSHOT_SLICE === 0) await nextTurn();
       }
       for (const [e, { t }] of this.events) {
-        if (lines.push(JSON.stringify({ e, t })) % COMPACT_SLICE === 0) await nextTurn();
+        if (lines.push(JSON.stringify({ e, t })) % SNAPSHOT_SLICE === 0) await nextTurn();
       }
       return lines;
     };

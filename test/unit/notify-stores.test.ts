@@ -71,6 +71,35 @@ describe('sent-message log', function () {
     await again.close();
   });
 
+  it('keeps every send recorded while its log is compacted in slices, each as last recorded', async function () {
+    const clock = new ManualClock();
+    const file = path.join(dir, 'sent.jsonl');
+    const maxEntries = 6000;
+    const s = await SentMessages.open(file, { clock, maxEntries, fsync: false });
+    // Compacted past 2 x 6,000 + 1,000 lines: a snapshot of 6,000 records in two slices, with sends
+    // recorded in the turns between them; some of them record a message again with new metadata.
+    const total = 30_000;
+    const written: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      written.push(s.record({ id: `m-${i}`, to: `+1202555${String(1000 + (i % 9000)).padStart(4, '0')}`, at: clock.now(), metadata: { v: 1 } }));
+      if (i % 10 === 0 && i >= 100) written.push(s.record({ id: `m-${i - 100}`, to: `+1202555${String(1000 + ((i - 100) % 9000)).padStart(4, '0')}`, at: clock.now(), metadata: { v: 2 } }));
+      if (i % 300 === 299) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(written);
+    const expected = new Map<string, unknown>();
+    for (const r of s.since(0, 10 * maxEntries)) expected.set(r.id, r.metadata);
+    assert.strictEqual(expected.size, maxEntries);
+    await s.close();
+    const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).length;
+    assert.ok(lines < total, `log has ${lines} lines: it was compacted`);
+    const again = await SentMessages.open(file, { clock, maxEntries });
+    assert.strictEqual(again.size, maxEntries);
+    for (const [id, metadata] of expected) assert.deepStrictEqual(again.get(id)?.metadata, metadata, id);
+    assert.deepStrictEqual(again.get(`m-${total - 110}`)?.metadata, { v: 2 });
+    assert.deepStrictEqual(again.get(`m-${total - 1}`)?.metadata, { v: 1 });
+    await again.close();
+  });
+
   it('drops the oldest first also over many evictions, and a record sent again counts from its newest time', async function () {
     const clock = new ManualClock();
     const s = await SentMessages.open(null, { clock, maxEntries: 50 });

@@ -2,7 +2,7 @@ import assert from 'node:assert';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { AppendLog } from '../../src/store/append-log';
+import { AppendLog, allowanceWhileCompacting } from '../../src/store/append-log';
 
 type Rec = { n?: number; snap?: number };
 
@@ -96,6 +96,33 @@ describe('append log: compaction while appends go on', () => {
       Array.from({ length: next - 2000 }, (_, i) => 2000 + i),
     );
     await again.log.close();
+  });
+
+  it('holds appends back once the file has grown by its allowance during a compaction, and keeps them all', async () => {
+    const { log } = await AppendLog.open<Rec & { pad?: string }>(file, { fsync: false });
+    const allowance = allowanceWhileCompacting(0);
+    const built = gate<string[]>();
+    const compaction = log.compactWith(() => built.promise);
+    // Lines of about 1 KB, one batch each, until the file has grown past the allowance.
+    const pad = 'x'.repeat(1000);
+    const acked: boolean[] = [];
+    const appends: Promise<void>[] = [];
+    const count = Math.ceil(allowance / 1000) + 100;
+    for (let n = 0; n < count; n++) {
+      appends.push(log.append({ n, pad }).then(() => void (acked[n] = true)));
+      await new Promise((r) => setImmediate(r));
+    }
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    const early = acked.filter(Boolean).length;
+    assert.ok(early > 900 && early < count, `${early} of ${count} acknowledged while the compaction waited for its snapshot`);
+    built.open([JSON.stringify({ snap: 1 })]);
+    await compaction;
+    await Promise.all(appends);
+    await log.close();
+    assert.deepStrictEqual(
+      linesOf(file).map((r) => r.snap ?? r.n),
+      [1, ...Array.from({ length: count }, (_, n) => n)],
+    );
   });
 
   it('leaves the old file, with every append made meanwhile, when a compaction fails; the next one works', async () => {
