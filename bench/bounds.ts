@@ -3,9 +3,9 @@
  * receiver's dedupe store filled to its bounds and then kept at them, a dispatcher draining a queue of
  * many jobs (8 in flight, a platform that answers at once), a sender's idempotency
  * keys growing to as many (a day's keys of a busy sender), and an account's sent-message log kept at its
- * bounds. The longest the event loop stood still in
- * each phase is measured with a 1 ms interval timer; at the dedupe bounds also how long acknowledgements
- * wait for the disk at a receiver's pace, a compaction included.
+ * bounds. The longest the event loop stood still in each phase is measured with a 1 ms interval timer;
+ * at the dedupe bounds also how long acknowledgements wait for the disk at a receiver's pace, a
+ * compaction included.
  * Usage: node --import tsx bench/bounds.ts <dedupe bound> <queued>
  * Prints one JSON line (see BoundsProbe in measures/bounds.ts).
  */
@@ -66,8 +66,8 @@ async function claims(store: WebhookEventStore, from: number, to: number): Promi
 }
 
 /**
- * At the bounds, claims at about 5,000 a second (200 every 40 ms: about what the receiver takes over HTTP
- * on this machine) until the log has been compacted once more: the longest and the median time a batch
+ * At the bounds, claims at nearly 5,000 a second (200 every 40 ms: more than the receiver answers over
+ * HTTP on this machine) until the log has been compacted once more: the longest and the median time a batch
  * waited to be on disk. Each acknowledgement waits for its claim's commit.
  */
 async function pacedClaims(store: WebhookEventStore, from: number): Promise<{ longestMs: number; medianMs: number }> {

@@ -335,6 +335,7 @@ export class AppendLog<T> {
     this.length = length;
     this.lines = lines.length + since.length;
     this.dirty = false;
+    // What is committed from now on goes to the new file itself.
     this.sinceSnapshot = null;
     try {
       if (this.fsync) await syncDir(path.dirname(this.file));

@@ -6,5 +6,5 @@ export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** Records a store's compaction serializes between two turns of the event loop (about 3 ms of work). */
+/** Records a store's compaction serializes between two turns of the event loop (a few milliseconds of work). */
 export const SNAPSHOT_SLICE = 4096;
