@@ -66,7 +66,7 @@ async function claims(store: WebhookEventStore, from: number, to: number): Promi
 }
 
 /**
- * At the bounds, claims at nearly 5,000 a second (200 every 40 ms: more than the receiver answers over
+ * At the bounds, claims at nearly 5,000 a second (200 every 40 ms: about what the receiver answers over
  * HTTP on this machine) until the log has been compacted once more: the longest and the median time a batch
  * waited to be on disk. Each acknowledgement waits for its claim's commit.
  */

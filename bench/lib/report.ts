@@ -508,7 +508,7 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
     if (b.pacedAckLongestMs && b.pacedAckMedianMs) {
       L.push(
         '',
-        `At the dedupe bounds, 200 claims every 40 ms (nearly 5,000 a second, more than the receiver answers over HTTP on this machine: see the burst rows of section 3) until the log has been compacted once more: a batch waited at most ${s(b.pacedAckLongestMs, 1)} ms to be on disk, compaction included, and ${s(b.pacedAckMedianMs, 1)} ms at the median. A webhook is acknowledged only once its claim is on disk.`,
+        `At the dedupe bounds, 200 claims every 40 ms (nearly 5,000 a second, about what the receiver answers over HTTP on this machine: see the burst rows of section 3) until the log has been compacted once more: a batch waited at most ${s(b.pacedAckLongestMs, 1)} ms to be on disk, compaction included, and ${s(b.pacedAckMedianMs, 1)} ms at the median. A webhook is acknowledged only once its claim is on disk.`,
       );
     }
     L.push('');
