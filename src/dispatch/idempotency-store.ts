@@ -9,7 +9,7 @@ import type { SendResult } from '../providers/types';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
-import { SNAPSHOT_SLICE, nextTurn } from '../util/next-turn';
+import { linesInSlices } from '../util/next-turn';
 import { OldestFirst } from '../util/oldest-first';
 import { storeError } from './send-queue';
 
@@ -173,11 +173,7 @@ export class IdempotencyStore implements IdempotencyKeys {
     if (this.compacting || log.size <= 2 * this.keys.size) return;
     // The snapshot in slices, as the send queue's; puts go on meanwhile and follow it in the new file.
     this.compacting = log
-      .compactWith(async () => {
-        const lines: string[] = [];
-        for (const r of this.keys.values()) if (lines.push(JSON.stringify(r)) % SNAPSHOT_SLICE === 0) await nextTurn();
-        return lines;
-      })
+      .compactWith(() => linesInSlices(this.keys.values(), (r) => JSON.stringify(r)))
       .catch((err) => this.logger.warn(`idempotency store: compaction failed: ${(err as Error).message}`))
       .finally(() => {
         this.compacting = null;

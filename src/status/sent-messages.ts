@@ -20,7 +20,7 @@
  */
 import { AppendLog } from '../store/append-log';
 import type { Clock } from '../util/clock';
-import { SNAPSHOT_SLICE, nextTurn } from '../util/next-turn';
+import { linesInSlices } from '../util/next-turn';
 import { OldestFirst } from '../util/oldest-first';
 import path from 'path';
 import { normalizeOptOutNumber } from '../compliance/opt-out-store';
@@ -232,13 +232,8 @@ export class SentMessages {
     // In slices, as the other stores build theirs: at its bounds the snapshot is 50,000 records (up to
     // 32 MB), which held the event loop for 67-92 ms in one piece. A message recorded again while it
     // is built is in it as it was and after it as it is; the later line wins on replay.
-    const snapshot = async (): Promise<string[]> => {
-      const lines: string[] = [];
-      for (const e of this.byId.values()) if (lines.push(JSON.stringify(e.r)) % SNAPSHOT_SLICE === 0) await nextTurn();
-      return lines;
-    };
     try {
-      await this.log!.compactWith(snapshot);
+      await this.log!.compactWith(() => linesInSlices(this.byId.values(), (e) => JSON.stringify(e.r)));
     } catch {
       // The old log stays, which is still correct, only longer.
     }

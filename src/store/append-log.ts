@@ -28,7 +28,7 @@ import { FILE_MODE, ensureDir, syncDir } from './durable-dir';
 import type { Logger } from '../util/logger';
 import { silentLogger } from '../util/logger';
 
-/** Lines of a snapshot written at a time by `compactLines`. */
+/** Lines of a snapshot (or of what was committed meanwhile) written to the new file at a time. */
 const COMPACT_CHUNK_LINES = 4096;
 /** A compaction's new file is synced each time this much has been written to it. */
 const SYNC_EVERY_BYTES = 2 * 1024 * 1024;
@@ -36,7 +36,8 @@ const SYNC_EVERY_BYTES = 2 * 1024 * 1024;
  * Bytes a compaction lets through to the current file (see `compactWith`): a quarter of the file's size
  * when it starts, at least 1 MiB. Appends beyond wait for it to end, so the file grows by at most that
  * much past the size that started the compaction. At the dedupe bounds a compaction takes a few hundred
- * milliseconds; a quarter of its file is some 50,000 events, more than a receiver takes in that time.
+ * milliseconds; a quarter of its file (26 MB there) is some 40,000 events, more than a receiver takes
+ * in that time.
  */
 export function allowanceWhileCompacting(bytesAtStart: number): number {
   return Math.max(1024 * 1024, Math.floor(bytesAtStart / 4));

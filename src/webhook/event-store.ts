@@ -19,7 +19,7 @@ import { createHash } from 'crypto';
 import { AppendLog } from '../store/append-log';
 import type { Clock } from '../util/clock';
 import type { Logger } from '../util/logger';
-import { SNAPSHOT_SLICE, nextTurn } from '../util/next-turn';
+import { linesInSlices } from '../util/next-turn';
 import { OldestFirst } from '../util/oldest-first';
 import { STATUS_RANK, type SmsStatus } from './normalize';
 
@@ -214,14 +214,8 @@ export class WebhookEventStore implements EventClaimStore {
     // while the snapshot is built is in it as it was and again as it is (the later line wins on
     // replay); one evicted meanwhile may be in it, and is evicted again after a restart.
     const snapshot = async (): Promise<string[]> => {
-      const lines: string[] = [];
-      for (const [m, v] of this.messages) {
-        if (lines.push(JSON.stringify({ t: v.t, m: [[m, v.s]] })) % SNAPSHOT_SLICE === 0) await nextTurn();
-      }
-      for (const [e, { t }] of this.events) {
-        if (lines.push(JSON.stringify({ e, t })) % SNAPSHOT_SLICE === 0) await nextTurn();
-      }
-      return lines;
+      const lines = await linesInSlices(this.messages, ([m, v]) => JSON.stringify({ t: v.t, m: [[m, v.s]] }));
+      return linesInSlices(this.events, ([e, { t }]) => JSON.stringify({ e, t }), lines);
     };
     try {
       await this.log.compactWith(snapshot);
