@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import { systemClock, type Clock } from '../util/clock';
 import { silentLogger, type Logger } from '../util/logger';
 import type { MsgError } from '../util/errors';
-import { isAcceptableJsonRequest, readBoundedBody } from './raw-body';
+import { discardRest, isAcceptableJsonRequest, readBoundedBody } from './raw-body';
 import { parseBodySafely } from './safe-json';
 import { verifyRequest, type AuthConfig } from './signature';
 import { normalizeEvent, type InboundMessage, type MessageRef, type StatusUpdate } from './normalize';
@@ -140,13 +140,16 @@ export class WebhookReceiver {
    */
   async readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | null> {
     if (!isAcceptableJsonRequest(req.headers)) {
-      this.reject(res, { status: 415, body: { error: 'unsupported_media_type' } }, 'unsupported_media_type', true);
+      this.reject(res, { status: 415, body: { error: 'unsupported_media_type' } }, 'unsupported_media_type');
+      discardRest(req, this.clock);
       return null;
     }
     const r = await readBoundedBody(req, { limitBytes: this.bodyLimitBytes, timeoutMs: this.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS }, this.clock);
     if (r.ok) return r.body;
-    if (r.reason !== 'aborted') this.reject(res, { status: r.status, body: { error: r.reason } }, r.reason, true);
-    else this.note('aborted');
+    if (r.reason !== 'aborted') {
+      this.reject(res, { status: r.status, body: { error: r.reason } }, r.reason);
+      discardRest(req, this.clock);
+    } else this.note('aborted');
     return null;
   }
 
@@ -364,10 +367,10 @@ export class WebhookReceiver {
     });
   }
 
-  private reject(res: ServerResponse, s: Sendable, reason: string, closeConnection = false): void {
+  private reject(res: ServerResponse, s: Sendable, reason: string): void {
     this.stats.rejected++;
     this.stats.lastError = reason;
-    this.respond(res, s, closeConnection);
+    this.respond(res, s);
     this.activity();
   }
 
@@ -376,13 +379,11 @@ export class WebhookReceiver {
     this.activity();
   }
 
-  private respond(res: ServerResponse, s: Sendable, closeConnection = false): void {
+  private respond(res: ServerResponse, s: Sendable): void {
     if (res.headersSent || res.writableEnded) return;
     const text = JSON.stringify(s.body);
     // writeHead with the headers at once (merged with any a middleware set) instead of a setHeader each.
     const headers: Record<string, string | number> = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' };
-    // The unread rest of a refused body is not drained: the connection is closed instead.
-    if (closeConnection) headers.Connection = 'close';
     res.writeHead(s.status, headers);
     res.end(text);
   }

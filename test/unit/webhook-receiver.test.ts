@@ -51,6 +51,8 @@ describe('webhook receiver pipeline (plain http server)', () => {
   let emitted: Emission[];
   let receiver: WebhookReceiver;
   let bytesRead: number;
+  /** What the server had read of the last request's body when it wrote its answer. */
+  let readAtAnswer: number;
 
   async function start(cfg: Partial<ReceiverConfig> = {}, store?: Promise<WebhookEventStore>) {
     emitted = [];
@@ -63,7 +65,16 @@ describe('webhook receiver pipeline (plain http server)', () => {
       },
     );
     server = http.createServer((req, res) => {
-      req.on('data', (c: Buffer) => (bytesRead += c.length));
+      let read = 0;
+      req.on('data', (c: Buffer) => {
+        bytesRead += c.length;
+        read += c.length;
+      });
+      const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => http.ServerResponse;
+      res.writeHead = ((...a: unknown[]) => {
+        readAtAnswer = read;
+        return writeHead(...a);
+      }) as typeof res.writeHead;
       void receiver.handle(req, res);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -150,12 +161,55 @@ describe('webhook receiver pipeline (plain http server)', () => {
     assert.strictEqual(receiver.stats.stale, 2);
   });
 
-  it('answers 413 to a 2 MB body from its Content-Length without reading it', async () => {
+  it('answers 413 to a 2 MB body from its Content-Length before reading it, and the sender gets the answer', async () => {
     await start();
     const big = Buffer.alloc(2 * 1024 * 1024, 0x20);
-    const r = await post(port, big, signed('evt_big', 'x')).catch((e: Error) => ({ status: -1, body: e.message }));
-    assert.strictEqual(r.status, 413);
-    assert.ok(bytesRead < 300 * 1024, `read ${bytesRead} bytes`);
+    // Each on a new connection: closing one with the body unread would reset it, and the sender
+    // would see EPIPE or ECONNRESET instead of the 413 about half the time.
+    for (let i = 0; i < 20; i++) {
+      const r = await post(port, big, signed(`evt_big_${i}`, 'x')).catch((e: NodeJS.ErrnoException) => ({ status: -1, body: e.code ?? e.message }));
+      assert.deepStrictEqual([i, r.status], [i, 413], r.body);
+      assert.ok(readAtAnswer < 300 * 1024, `read ${readAtAnswer} bytes before answering`);
+    }
+    assert.strictEqual(emitted.length, 0);
+  });
+
+  it('drops what a refused sender goes on sending, then closes the connection: at most 16 MiB, at most 2 s', async () => {
+    await start();
+    const flood = (delayMs: number, chunk: number) =>
+      new Promise<{ answer: string; written: number; ms: number; closed: boolean }>((resolve) => {
+        const t0 = Date.now();
+        const sock = net.connect(port, '127.0.0.1');
+        let answer = '';
+        let written = 0;
+        let closed = false;
+        sock.on('data', (d) => (answer += d.toString()));
+        const done = () => resolve({ answer, written, ms: Date.now() - t0, closed });
+        sock.on('error', () => undefined);
+        sock.on('close', () => {
+          closed = true;
+          done();
+        });
+        sock.write(['POST /hook HTTP/1.1', 'Host: 127.0.0.1', 'Content-Type: application/json', `Content-Length: ${1024 ** 3}`].join('\r\n') + '\r\n\r\n');
+        const data = Buffer.alloc(chunk, 0x20);
+        const pump = () => {
+          if (closed || Date.now() - t0 > 10_000) return sock.destroy();
+          written += chunk;
+          if (sock.write(data)) setTimeout(pump, delayMs);
+          else sock.once('drain', () => setTimeout(pump, delayMs));
+        };
+        pump();
+      });
+    // Flat out: cut once 16 MiB have been dropped (the rest of what was written sat in socket buffers).
+    const fast = await flood(0, 64 * 1024);
+    assert.match(fast.answer, /^HTTP\/1\.1 413/);
+    assert.ok(fast.closed && fast.ms < 5000, `closed ${fast.closed} after ${fast.ms} ms`);
+    assert.ok(bytesRead > 15 * 1024 * 1024 && bytesRead <= 16 * 1024 * 1024 + 1024 * 1024, `dropped ${bytesRead} bytes`);
+    assert.ok(fast.written < 64 * 1024 * 1024, `wrote ${fast.written} bytes`);
+    // A trickle: cut after 2 s.
+    const slow = await flood(50, 100);
+    assert.match(slow.answer, /^HTTP\/1\.1 413/);
+    assert.ok(slow.closed && slow.ms >= 1900 && slow.ms < 4000, `closed ${slow.closed} after ${slow.ms} ms`);
     assert.strictEqual(emitted.length, 0);
   });
 
@@ -176,7 +230,7 @@ describe('webhook receiver pipeline (plain http server)', () => {
       pump();
     }).catch(() => -1);
     assert.strictEqual(status, 413);
-    assert.ok(bytesRead < 64 * 1024, `read ${bytesRead} bytes`);
+    assert.ok(readAtAnswer < 64 * 1024, `read ${readAtAnswer} bytes before answering`);
   });
 
   it('handles lying Content-Length values', async () => {
