@@ -22,7 +22,7 @@
  * slot opens, and holding it after its commit until the slot is open, was tried and not kept: at 20/s
  * it gave 19.73-19.84/s against 19.72-19.80 without it (commits here are short), and requests then
  * leave at the very edge of the window, so only the 1 % margin is left against the trip to the
- * platform, which varied by up to 16 ms here (the sandbox counted 21 in one second in 3 of 8 runs
+ * platform, which varied by up to 16 ms here (the sandbox counted 21 in one second in 3 of 10 runs
  * with it, 1 of 7 without).
  * Above 1,000 per window (1,000/s) the window is not kept (each take scans it, and platform limits are
  * far below that); the bucket alone paces there.
