@@ -139,17 +139,21 @@ export class WebhookReceiver {
    * returned. Used by the early capture middleware (before any body parser) and by `handle`.
    */
   async readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | null> {
-    if (!isAcceptableJsonRequest(req.headers)) {
-      this.reject(res, { status: 415, body: { error: 'unsupported_media_type' } }, 'unsupported_media_type');
-      discardRest(req, this.clock);
-      return null;
+    let status: number;
+    let reason: string;
+    if (!isAcceptableJsonRequest(req.headers)) [status, reason] = [415, 'unsupported_media_type'];
+    else {
+      const r = await readBoundedBody(req, { limitBytes: this.bodyLimitBytes, timeoutMs: this.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS }, this.clock);
+      if (r.ok) return r.body;
+      if (r.reason === 'aborted') {
+        this.note('aborted');
+        return null;
+      }
+      [status, reason] = [r.status, r.reason];
     }
-    const r = await readBoundedBody(req, { limitBytes: this.bodyLimitBytes, timeoutMs: this.config.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS }, this.clock);
-    if (r.ok) return r.body;
-    if (r.reason !== 'aborted') {
-      this.reject(res, { status: r.status, body: { error: r.reason } }, r.reason);
-      discardRest(req, this.clock);
-    } else this.note('aborted');
+    // Answered before the body was read: the rest is dropped, so that the sender gets the answer.
+    this.reject(res, { status, body: { error: reason } }, reason);
+    discardRest(req, this.clock);
     return null;
   }
 
