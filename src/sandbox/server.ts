@@ -6,7 +6,7 @@
  * Besides the platform routes it serves:
  *   GET  /sandbox/phone            the "sandbox phone": an HTML page of what it received
  *   GET  /sandbox/messages         the same as JSON
- *   GET  /sandbox/requests         every API request it answered (method, path, status, time)
+ *   GET  /sandbox/requests         every API request it answered (method, path, status, when it arrived)
  *   POST /sandbox/control          change behaviour at run time (rate, faults, timings, webhook; `reply`
  *                                  {from, text, to?}: the recipient texts back; `notifications`: drop
  *                                  sockets, send socket_closing, expire channels, see genesys-notifications.ts)
@@ -74,6 +74,11 @@ export interface RequestRecord {
   method: string;
   path: string;
   status: number;
+  /**
+   * When the request arrived (its head was read), not when it was answered: a request is counted against
+   * the rate as it comes in, so the sandbox's own time reading the body and answering must not move it
+   * into a later second of the count.
+   */
   at: number;
 }
 
@@ -283,8 +288,8 @@ export class SandboxServer {
     return t && t.expiresAt > Date.now() ? t : undefined;
   }
 
-  private record(method: string, p: string, status: number): void {
-    this.requests.push({ method, path: p, status, at: Date.now() });
+  private record(method: string, p: string, status: number, at: number): void {
+    this.requests.push({ method, path: p, status, at });
     if (this.requests.length > MAX_REQUEST_LOG) this.requests.splice(0, this.requests.length - MAX_REQUEST_LOG);
   }
 
@@ -310,6 +315,7 @@ export class SandboxServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrivedAt = Date.now();
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const p = url.pathname;
     const method = req.method ?? 'GET';
@@ -322,9 +328,15 @@ export class SandboxServer {
     if (p.startsWith('/sandbox/')) return this.handleSandbox(method, p, req, res);
 
     const match = this.routes.map((r) => ({ r, m: r.method === method ? r.pattern.exec(p) : null })).find((x) => x.m);
+    // Decided as the request comes in, in arrival order: its fault, or its place in the rate window. A
+    // slow body does not let a later request take its place.
+    const api = match?.r.api === true;
+    const fault = api ? this.takeFault(p) : undefined;
+    const wait = api && !fault ? this.rateWait(arrivedAt) : 0;
+    if (api && !fault && wait === 0) this.apiTimes.push(arrivedAt);
     const body = (await readBody(req)) ?? Buffer.alloc(0);
     const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-      this.record(method, p, status);
+      this.record(method, p, status, arrivedAt);
       const write = () => {
         if (res.destroyed) return;
         // The sign-in pages are HTML; everything else answers JSON.
@@ -351,12 +363,11 @@ export class SandboxServer {
     const ctx: RouteContext = { req, res, path: p, params: match.m!.slice(1), body, server: this, reply };
 
     if (route.api) {
-      const fault = this.takeFault(p);
       if (fault) {
         const run = async () => {
           if (fault.status === 0) {
-            if (fault.process) await route.handle({ ...ctx, reply: (s) => this.record(method, p, s) });
-            this.record(method, p, 0);
+            if (fault.process) await route.handle({ ...ctx, reply: (s) => this.record(method, p, s, arrivedAt) });
+            this.record(method, p, 0, arrivedAt);
             req.socket.destroy();
             return;
           }
@@ -372,14 +383,11 @@ export class SandboxServer {
         else await run();
         return;
       }
-      const now = Date.now();
-      const wait = this.rateWait(now);
       if (wait > 0) {
         const secs = Math.max(1, Math.ceil(wait / 1000));
         reply(429, genesysError(429, 'too.many.requests.retry.after', `Rate limit exceeded the maximum. Retry the request in [${secs}] seconds`), { 'Retry-After': String(secs) });
         return;
       }
-      this.apiTimes.push(now);
     }
     if (route.auth === 'bearer') {
       const auth = String(req.headers.authorization ?? '');

@@ -2,6 +2,7 @@
  * The sandbox as a platform: validation and error bodies like Genesys Cloud, its own 429, status
  * progression by test-number rule, and the phone page.
  */
+import http from 'http';
 import should from 'should';
 import { SandboxServer } from '../../src/sandbox/server';
 
@@ -79,6 +80,41 @@ describe('sandbox (Genesys Cloud subset)', function () {
     third.status.should.equal(429);
     Number(third.headers.get('retry-after')).should.be.within(1, 60);
     ((await third.json()) as { code: string }).code.should.equal('too.many.requests.retry.after');
+  });
+
+  it('counts a request against its rate when it arrives, not when its body is in', async function () {
+    server.control({ requestsPerMinute: 1 });
+    // A's head arrives first and its body trickles in; B arrives whole while A is still being read.
+    const body = JSON.stringify({ ...ok, textBody: 'first' });
+    const half = Math.floor(body.length / 2);
+    const t0 = Date.now();
+    const a = http.request(`${url}/api/v2/conversations/messages/agentless`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+    });
+    const aAnswer = new Promise<number>((resolve, reject) => {
+      a.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      a.on('error', reject);
+    });
+    a.flushHeaders();
+    a.write(body.slice(0, half));
+    await new Promise((r) => setTimeout(r, 150));
+    const b = await send({ ...ok, textBody: 'second' });
+    b.status.should.equal(429, 'the window was taken by A, which arrived first');
+    await new Promise((r) => setTimeout(r, 250));
+    a.end(body.slice(half));
+    (await aAnswer).should.equal(202);
+    const sends = server.requests.filter((r) => r.path.endsWith('/agentless'));
+    const [ra, rb] = [...sends].sort((x, y) => x.at - y.at);
+    should(ra.status).equal(202);
+    should(rb.status).equal(429);
+    // A's stamp is its arrival, before B, though it was answered some 400 ms later than it arrived.
+    should(ra.at - t0).be.below(150);
+    should(rb.at - ra.at).be.aboveOrEqual(140);
+    sends.map((r) => r.status).should.eql([429, 202], 'the log is in the order of the answers');
   });
 
   it('shows what it received on the phone page and as JSON', async function () {
