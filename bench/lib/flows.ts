@@ -3,7 +3,7 @@
  * user builds without this package: http in -> split -> delay (rate limit) -> function -> http request.
  * Both end in a tally function that counts outcomes in flow context and POSTs to the bench's collector
  * once all N are through, with the time each outcome left (and reports every failure of ours
- * individually, for ambiguity counts).
+ * individually, for ambiguity counts). "core": the throughput curve's core-node send path (coreSendFlow).
  */
 import { AGENTLESS_PATH, CREDS } from './sandbox';
 
@@ -114,6 +114,48 @@ msg.payload = { fromAddress: '${FROM}', toAddress: msg.to, toAddressMessengerTyp
 return msg;`,
     },
     { id: 'hreq', z: 't', type: 'http request', method: 'use', ret: 'obj', url: '', wires: [['tally']] },
+    ...tail(o.collectorUrl),
+  ];
+}
+
+/**
+ * The send path built from core nodes with nothing durable, for the throughput curve: a function node
+ * keeps C requests in flight (each answer lets the next message through), a function builds the request
+ * and a keep-alive `http request` node sends it. What a Node-RED user gets without this package at the
+ * same in-flight count, and so the floor of a flow's own cost against the plain client loop.
+ */
+export function coreSendFlow(o: { sandboxUrl: string; collectorUrl: string; token: string; concurrency: number }): unknown[] {
+  return [
+    { id: 't', type: 'tab', label: 'bench core nodes' },
+    ...head('gate'),
+    {
+      id: 'gate',
+      z: 't',
+      type: 'function',
+      name: 'keep C in flight',
+      outputs: 1,
+      wires: [['mk']],
+      func: `const q = context.get('q') || []; let open = context.get('open') || 0;
+if (msg.released) open--; else q.push(msg);
+while (open < ${o.concurrency} && q.length) { open++; node.send(q.shift()); }
+context.set('q', q); context.set('open', open);
+return null;`,
+    },
+    {
+      id: 'mk',
+      z: 't',
+      type: 'function',
+      name: 'build request',
+      outputs: 1,
+      wires: [['hreq']],
+      func: `msg.url = ${JSON.stringify(o.sandboxUrl + AGENTLESS_PATH)};
+msg.method = 'POST';
+msg.headers = { authorization: 'Bearer ${o.token}', 'content-type': 'application/json' };
+msg.payload = { fromAddress: '${FROM}', toAddress: msg.to, toAddressMessengerType: 'sms', textBody: msg.payload };
+return msg;`,
+    },
+    { id: 'hreq', z: 't', type: 'http request', method: 'use', ret: 'obj', url: '', persist: true, wires: [['tally', 'release']] },
+    { id: 'release', z: 't', type: 'function', name: 'next one', outputs: 1, wires: [['gate']], func: 'return { released: true };' },
     ...tail(o.collectorUrl),
   ];
 }

@@ -53,14 +53,22 @@ describe('benchmark harness (smoke)', function () {
       r.memory.heapBytesPerJob.median.should.be.above(0);
       r.memory.points!.map((p) => p.jobs).should.eql(cfg.memory.curve);
       r.throughput.points!.map((p) => p.concurrency).should.eql(cfg.throughput.curve);
-      for (const p of r.throughput.points!) finite(p.oursP99.median, `p99 at ${p.concurrency} in flight`);
+      for (const p of r.throughput.points!) {
+        finite(p.oursP99.median, `p99 at ${p.concurrency} in flight`);
+        // The core-node flow sent every message (a failed send throws) and each side's cost was read.
+        p.core!.rate.median.should.be.above(0);
+        finite(p.core!.ratio, `core-node ratio at ${p.concurrency} in flight`);
+        for (const [what, v] of [['core', p.core!.cpuMs], ['loop', p.clientLoopCpuMs!], ['sandbox for ours', p.sandboxCpuMs!.ours], ['sandbox for the loop', p.sandboxCpuMs!.clientLoop]] as const) {
+          finite(v.median, `${what} CPU at ${p.concurrency} in flight`);
+        }
+      }
       // The profiles cover both hot paths and counted samples of this package's code.
       r.profiles!.map((p) => p.name).should.eql(['send-1', 'send-8', `webhook-${cfg.profile.webhookRate}`]);
       for (const p of r.profiles!) p.summary.busyMs.should.be.above(0, `${p.name} profiled`);
 
       const md = fs.readFileSync(path.join(dir, 'RESULTS.md'), 'utf8');
       md.should.match(/## Summary/);
-      for (const h of ['1. Rate accuracy', '2. Throughput', '3. Webhook', '4. 429 storm', '5. Restart', '6. Memory', '8. Where the time went']) md.should.containEql(h);
+      for (const h of ['1. Rate accuracy', '2. Throughput', '3. Webhook', '4. 429 storm', '5. Restart', '6. Memory', '8. Where the time went', 'What each message costs']) md.should.containEql(h);
       const charts = fs.readdirSync(path.join(dir, 'charts')).filter((f) => f.endsWith('.svg'));
       // Redis coordination is left out of the smoke run (no redis-server in npm test): no redis chart.
       charts.sort().should.eql(['memory-curve.svg', 'memory.svg', 'rate-accuracy.svg', 'restart.svg', 'storm.svg', 'throughput-curve.svg', 'throughput-p99.svg', 'throughput.svg', 'webhook-latency.svg']);
