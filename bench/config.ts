@@ -27,6 +27,8 @@ export interface BenchConfig {
   bounds: { dedupe: number; queued: number };
   /** CPU profiles of the hot paths (bench/profile.ts). */
   profile: { messages: number; rounds: number; webhookRate: number; webhookSeconds: number };
+  /** fdatasyncs of the disk probe at the start and at the end of the run (bench/measures/disk.ts). */
+  disk: { syncs: number };
 }
 
 /**
@@ -66,6 +68,7 @@ export function fullConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     redis: { messages: 600, boundMessages: 300, budget: 100, windowMs: 2000 },
     bounds: { dedupe: 100_000, queued: 100_000 },
     profile: { messages: 3000, rounds: 2, webhookRate: 1000, webhookSeconds: 8 },
+    disk: { syncs: 300 },
   };
 }
 
@@ -82,5 +85,6 @@ export function smokeConfig(): BenchConfig {
     memory: { jobs: 2000, curve: [1000, 2000] },
     bounds: { dedupe: 2000, queued: 2000 },
     profile: { messages: 50, rounds: 1, webhookRate: 100, webhookSeconds: 1 },
+    disk: { syncs: 10 },
   };
 }

@@ -17,6 +17,7 @@ import { measureRestart } from './measures/restart';
 import { measureMemory } from './measures/memory';
 import { measureRedisScale } from './measures/redis-scale';
 import { measureBounds } from './measures/bounds';
+import { probeDisk } from './measures/disk';
 import { runProfiles } from './profile';
 import { writeReadmeTable } from './lib/readme';
 
@@ -30,6 +31,7 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
     log(`== ${name} done in ${((Date.now() - s) / 1000).toFixed(1)} s`);
     return r;
   };
+  const diskAtStart = await step('disk at start', () => probeDisk(cfg.disk.syncs));
   const measures = [
     () => step('rate accuracy', () => measureRate(cfg, log)),
     () => step('throughput', () => measureThroughput(cfg, log)),
@@ -55,7 +57,22 @@ export async function runBench(cfg: BenchConfig, outDir: string, log: (s: string
     Awaited<ReturnType<typeof runProfiles>>,
     Awaited<ReturnType<typeof measureBounds>>,
   ];
-  const results: BenchResults = { config: cfg, machine: machineFacts(loadAtStart), seconds: (Date.now() - t0) / 1000, rate, throughput, webhook, storm, restart, memory, redis, profiles, bounds };
+  const diskAtEnd = await step('disk at end', () => probeDisk(cfg.disk.syncs));
+  const results: BenchResults = {
+    config: cfg,
+    machine: machineFacts(loadAtStart),
+    seconds: (Date.now() - t0) / 1000,
+    disk: { start: diskAtStart, end: diskAtEnd },
+    rate,
+    throughput,
+    webhook,
+    storm,
+    restart,
+    memory,
+    redis,
+    profiles,
+    bounds,
+  };
   fs.mkdirSync(outDir, { recursive: true });
   writeCharts(results, path.join(outDir, 'charts'));
   fs.writeFileSync(path.join(outDir, 'RESULTS.md'), resultsMarkdown(results));

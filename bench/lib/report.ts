@@ -14,12 +14,15 @@ import type { MemoryPoint, MemoryResult } from '../measures/memory';
 import type { RedisScaleResult } from '../measures/redis-scale';
 import type { ProfileRun } from '../profile';
 import type { BoundsResult } from '../measures/bounds';
+import type { DiskProbe } from '../measures/disk';
 import { profileMarkdown } from './cpu-profile';
 
 export interface BenchResults {
   config: BenchConfig;
   machine: MachineFacts;
   seconds: number;
+  /** The disk probe at the start and the end of the run. */
+  disk?: { start: DiskProbe; end: DiskProbe };
   rate: RatePoint[];
   throughput: ThroughputResult;
   webhook: WebhookPoint[];
@@ -344,6 +347,13 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
       `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; ${m.os}; Node ${m.node}; Node-RED ${m.nodeRed}; commit ${m.commit}; ${m.date}; 1-minute load average ${m.loadAverage ? `${m.loadAverage.start.toFixed(1)} at start, ${m.loadAverage.end.toFixed(1)} at end` : 'not recorded'} (above the core count means other work shared the CPU).`,
     '',
   );
+  if (r.disk) {
+    const d = (x: DiskProbe) => `median ${n(x.medianMs, 2)} ms, p99 ${n(x.p99Ms, 1)} ms, longest ${n(x.maxMs, 0)} ms, ${x.over20Ms} of ${x.syncs} over 20 ms`;
+    L.push(
+      `**Disk:** one appended line and its fdatasync, ${r.disk.start.perSecond} a second, ${r.disk.start.syncs} times, in the directory the stores use, with nothing else running: at the start ${d(r.disk.start)}; at the end ${d(r.disk.end)}. Every message send-sms sends waits for such a sync (its start record) before its request leaves.`,
+      '',
+    );
+  }
   L.push('## Summary', '', summaryTable(r), '');
   L.push(
     "Baselines are plain core-node flows a Node-RED user would build: `delay (rate limit) -> function -> http request` for sending, `http in -> http response` for receiving, and a bare `http.createServer` as the ceiling. The Genesys-compatible server is the package's sandbox, in its own process.",
@@ -353,7 +363,7 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
   L.push('## 1. Rate accuracy', '');
   standing('1');
   L.push(
-    'N messages queued at once, paced by send-sms (sender rate R, burst 1) or by a delay node in rate-limit mode (R per second). Timestamps are those of the sandbox receiving each send. Both systems ran side by side in separate Node-RED processes. CPU is the Node-RED process (user + system) over the run, in % of one core.',
+    'N messages queued at once, paced by send-sms (sender rate R, burst 1) or by a delay node in rate-limit mode (R per second). Timestamps are those of the sandbox receiving each send (when each request arrived). send-sms lets a request leave only once its start record is on disk, so a slow fdatasync (see Disk above) delays it, and every request a window behind it: the window counts departures and never makes lost time up. Both systems ran side by side in separate Node-RED processes. CPU is the Node-RED process (user + system) over the run, in % of one core.',
     '',
   );
   L.push('| Rate | N | System | Effective rate /s | Max in any 1 s window | p99 spacing jitter (ms) | CPU % | Rate vs baseline |', '|---|---|---|---|---|---|---|---|');
@@ -387,7 +397,7 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
   L.push('', `![throughput by requests in flight](${chartDir}/throughput-curve.svg)`, '', `![p99 by requests in flight](${chartDir}/throughput-p99.svg)`, '');
   if (tpts.some((p) => p.core && p.clientLoopCpuMs && p.sandboxCpuMs)) {
     L.push(
-      "**What each message costs, and where.** The core-node row is the same sends built from Node-RED's own nodes with nothing durable (split, a function node that keeps the same number of requests in flight, a function that builds the request, a keep-alive `http request` node, the same tally), in a Node-RED of its own against a sandbox of its own, run in turn with the other two. CPU is user + system time of the whole process (every thread) per message, read from /proc at 10 ms resolution over 1,000 messages: the client loop's is the bench process's while it ran the loop. The sandbox's is its process's per request while it served each side. On two cores, the client loop and the sandbox between them fill both at the loop's rate, so 0.8 of the loop leaves the Node-RED process at most the CPU per message of the loop and the sandbox together, less the sandbox's, and its one JavaScript thread at most 1 / (0.8 × loop rate).",
+      `**What each message costs, and where.** The core-node row is the same sends built from Node-RED's own nodes with nothing durable (split, a function node that keeps the same number of requests in flight, a function that builds the request, a keep-alive \`http request\` node, the same tally), in a Node-RED of its own against a sandbox of its own, run in turn with the other two. CPU is user + system time of the whole process (every thread) per message, read from /proc at 10 ms resolution over ${t.messages} messages: the client loop's is the bench process's while it ran the loop, the sandbox's is its process's per request while it served each side. The last column is the most the Node-RED process's one JavaScript thread may spend per message at 0.8 of the loop's rate, 1 / (0.8 × loop rate), whatever the other threads do; the two cores are shared with the sandbox and the bench.`,
       '',
       '| In flight | send-sms CPU ms/msg | core nodes CPU ms/msg | client loop CPU ms/req | sandbox CPU ms/req, serving send-sms | serving the client loop | one thread at 0.8 of the loop, ms/msg |',
       '|---|---|---|---|---|---|---|',

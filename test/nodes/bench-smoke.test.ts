@@ -20,6 +20,12 @@ describe('benchmark harness (smoke)', function () {
       const r = await runBench(cfg, dir, () => {});
       const finite = (v: number, what: string) => should(Number.isFinite(v)).be.true(`${what} is ${v}`);
 
+      // The disk was probed at both ends of the run, each sync timed.
+      for (const d of [r.disk!.start, r.disk!.end]) {
+        d.syncs.should.equal(cfg.disk.syncs);
+        d.maxMs.should.be.aboveOrEqual(d.medianMs);
+        finite(d.medianMs, 'disk sync median');
+      }
       r.rate.length.should.equal(cfg.rate.points.length);
       for (const p of r.rate) {
         for (const k of ['ours', 'baseline'] as const) {
@@ -68,7 +74,7 @@ describe('benchmark harness (smoke)', function () {
 
       const md = fs.readFileSync(path.join(dir, 'RESULTS.md'), 'utf8');
       md.should.match(/## Summary/);
-      for (const h of ['1. Rate accuracy', '2. Throughput', '3. Webhook', '4. 429 storm', '5. Restart', '6. Memory', '8. Where the time went', 'What each message costs']) md.should.containEql(h);
+      for (const h of ['1. Rate accuracy', '2. Throughput', '3. Webhook', '4. 429 storm', '5. Restart', '6. Memory', '8. Where the time went', 'What each message costs', '**Disk:**']) md.should.containEql(h);
       const charts = fs.readdirSync(path.join(dir, 'charts')).filter((f) => f.endsWith('.svg'));
       // Redis coordination is left out of the smoke run (no redis-server in npm test): no redis chart.
       charts.sort().should.eql(['memory-curve.svg', 'memory.svg', 'rate-accuracy.svg', 'restart.svg', 'storm.svg', 'throughput-curve.svg', 'throughput-p99.svg', 'throughput.svg', 'webhook-latency.svg']);
