@@ -506,8 +506,17 @@ export class Dispatcher {
 
       let result: SendResult | undefined;
       let error: SmsError | undefined;
-      if (run.paceTicket) this.bucket.departed(run.paceTicket);
-      run.request = (async () => (await this.getProvider()).send(job.message))();
+      // The window counts the request from when it is written (after the account's budget let it go),
+      // not from here: what lies between (the budget, a token, building the request) would otherwise
+      // come out of the window's margin.
+      const ticket = run.paceTicket;
+      let left = false;
+      const leaving = () => {
+        if (left) return;
+        left = true;
+        if (ticket) this.bucket.departed(ticket);
+      };
+      run.request = (async () => (await this.getProvider()).send(job.message, { leaving }))();
       this.armNext();
       this.changed();
       try {

@@ -10,7 +10,7 @@ import { randomUUID } from 'crypto';
 import { SmsError } from '../util/errors';
 import { HttpClient, HttpResponse, errorForStatus, trimSlash } from './http-client';
 import { readBody } from './body';
-import type { AccountCredentials, AccountSettings, ConnectionCheck, OutboundMessage, Provider, ProviderCapabilities, ProviderDeps, SendResult, StatusResult } from './types';
+import type { AccountCredentials, AccountSettings, ConnectionCheck, OutboundMessage, Provider, ProviderCapabilities, ProviderDeps, SendOptions, SendResult, StatusResult } from './types';
 
 export const AVAAMO_DEFAULT_BASE_URL = 'https://cx.avaamo.com';
 export const AVAAMO_LOCAL_ID_PREFIX = 'avaamo-local-';
@@ -70,7 +70,7 @@ export class AvaamoProvider implements Provider {
     return h;
   }
 
-  async send(message: OutboundMessage): Promise<SendResult> {
+  async send(message: OutboundMessage, opts: SendOptions = {}): Promise<SendResult> {
     const channel = message.channelUuid?.trim();
     if (!channel) throw new SmsError('config_missing', 'the sender has no Avaamo channel UUID', { provider: this.name });
     const body: Record<string, unknown> = {};
@@ -81,6 +81,7 @@ export class AvaamoProvider implements Provider {
       url: `${this.apiBase}/sms/${encodeURIComponent(channel)}/send.json`,
       headers: this.headers(),
       data: body,
+      onWrite: opts.leaving,
     });
     if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
     const data = readBody(res.data);

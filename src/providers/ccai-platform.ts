@@ -7,7 +7,7 @@
 import { SmsError, ErrorCode } from '../util/errors';
 import { HttpClient, HttpResponse, errorForStatus, pickErrorDetails, trimSlash } from './http-client';
 import { readBody } from './body';
-import type { AccountCredentials, AccountSettings, ConnectionCheck, OutboundMessage, Provider, ProviderCapabilities, ProviderDeps, SendResult, StatusResult } from './types';
+import type { AccountCredentials, AccountSettings, ConnectionCheck, OutboundMessage, Provider, ProviderCapabilities, ProviderDeps, SendOptions, SendResult, StatusResult } from './types';
 
 export const CCAI_CAPABILITIES: ProviderCapabilities = {
   status: false,
@@ -63,16 +63,17 @@ export class CcaiPlatformProvider implements Provider {
     return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   }
 
-  private post(body: unknown): Promise<HttpResponse> {
+  private post(body: unknown, onWrite?: () => void): Promise<HttpResponse> {
     return this.http.request({
       method: 'POST',
       url: `${this.apiBase}/apps/api/v1/sms`,
       headers: { Authorization: this.authHeader(), 'Content-Type': 'application/json', Accept: 'application/json' },
       data: body,
+      onWrite,
     });
   }
 
-  async send(message: OutboundMessage): Promise<SendResult> {
+  async send(message: OutboundMessage, opts: SendOptions = {}): Promise<SendResult> {
     if (!message.from) throw new SmsError('invalid_sender', 'the sender has no fromAddress (the CCAI Platform outbound number)', { provider: this.name });
     if (message.text === undefined) throw new SmsError('empty_text', 'CCAI Platform needs a message text', { provider: this.name });
     const params = message.params ?? {};
@@ -86,7 +87,7 @@ export class CcaiPlatformProvider implements Provider {
       const v = params[k];
       if (v !== undefined && v !== null && v !== '') body[k] = typeof v === 'number' ? v : String(v);
     }
-    const res = await this.post(body);
+    const res = await this.post(body, opts.leaving);
     if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
     const data = readBody(res.data);
     const rawId = data.value('id');

@@ -24,6 +24,7 @@ import type {
   ProviderCapabilities,
   ProviderDeps,
   ProviderName,
+  SendOptions,
   SendResult,
   StatusResult,
 } from './types';
@@ -81,8 +82,11 @@ export class GenesysCloudProvider implements Provider {
     this.clock = deps.clock;
   }
 
-  /** An authorized API call; logs in again once when the token is refused (401). */
-  protected async api(method: 'GET' | 'POST' | 'PUT', path: string, data?: unknown): Promise<HttpResponse> {
+  /**
+   * An authorized API call; logs in again once when the token is refused (401). `onWrite` is called as
+   * each attempt is written (a send's `leaving` counts the first).
+   */
+  protected async api(method: 'GET' | 'POST' | 'PUT', path: string, data?: unknown, onWrite?: () => void): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.tokens.get();
       const res = await this.http.request({
@@ -90,6 +94,7 @@ export class GenesysCloudProvider implements Provider {
         url: `${this.apiBase}${path}`,
         headers: { Authorization: `Bearer ${token}`, ...(data !== undefined ? { 'Content-Type': 'application/json' } : {}) },
         data,
+        onWrite,
       });
       if (res.status === 401 && attempt === 0) {
         this.tokens.invalidate(token);
@@ -99,8 +104,9 @@ export class GenesysCloudProvider implements Provider {
     }
   }
 
-  async send(message: OutboundMessage): Promise<SendResult> {
-    if (message.mode === 'queue') return this.sendOnQueue(message);
+  async send(message: OutboundMessage, opts: SendOptions = {}): Promise<SendResult> {
+    const { leaving } = opts;
+    if (message.mode === 'queue') return this.sendOnQueue(message, leaving);
     if (!message.from) throw new SmsError('invalid_sender', 'the sender has no fromAddress (a provisioned Genesys SMS number)');
     const body: Record<string, unknown> = {
       fromAddress: message.from,
@@ -117,7 +123,7 @@ export class GenesysCloudProvider implements Provider {
     if (message.useExistingActiveConversation !== undefined) body.useExistingActiveConversation = message.useExistingActiveConversation;
     if (message.externalContactId !== undefined) body.externalContactId = message.externalContactId;
 
-    const res = await this.api('POST', '/api/v2/conversations/messages/agentless', body);
+    const res = await this.api('POST', '/api/v2/conversations/messages/agentless', body, leaving);
     if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
     const data = readBody(res.data);
     const id = data.string('id');
@@ -140,7 +146,8 @@ export class GenesysCloudProvider implements Provider {
    * A conversation created by a send whose later steps failed is remembered, so the retry continues on
    * it instead of failing on "conversation already active".
    */
-  private async sendOnQueue(message: OutboundMessage): Promise<SendResult> {
+  /** `leaving` goes with each of the send's requests: the first to be written is its departure. */
+  private async sendOnQueue(message: OutboundMessage, leaving?: () => void): Promise<SendResult> {
     const queueId = message.queueId?.trim();
     if (!queueId) throw new SmsError('config_missing', 'the sender is in queue mode but has no queue id', { provider: this.name });
     if (message.text === undefined) throw new SmsError('empty_text', 'the queue-based flow needs a text body', { provider: this.name });
@@ -150,7 +157,7 @@ export class GenesysCloudProvider implements Provider {
       const body: Record<string, unknown> = { queueId, toAddress: message.to, toAddressMessengerType: 'sms' };
       if (message.useExistingConversation !== undefined) body.useExistingConversation = message.useExistingConversation;
       if (message.externalContactId !== undefined) body.externalContactId = message.externalContactId;
-      const res = await this.api('POST', '/api/v2/conversations/messages', body);
+      const res = await this.api('POST', '/api/v2/conversations/messages', body, leaving);
       if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
       const created = readBody(res.data).text('id');
       if (created === undefined) {
@@ -159,10 +166,13 @@ export class GenesysCloudProvider implements Provider {
       conversationId = created;
       this.rememberConversation(key, conversationId);
     }
-    const communicationId = await this.findCustomerCommunication(conversationId);
-    const res = await this.api('POST', `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}/communications/${encodeURIComponent(communicationId)}/messages`, {
-      textBody: message.text,
-    });
+    const communicationId = await this.findCustomerCommunication(conversationId, leaving);
+    const res = await this.api(
+      'POST',
+      `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}/communications/${encodeURIComponent(communicationId)}/messages`,
+      { textBody: message.text },
+      leaving,
+    );
     if (res.status < 200 || res.status >= 300) {
       const err = this.errorFrom(res);
       // A conversation that is gone cannot be continued: the next attempt creates a new one.
@@ -192,9 +202,9 @@ export class GenesysCloudProvider implements Provider {
   }
 
   /** The customer participant's `peer` is the communication to send on; it can take a moment to appear. */
-  private async findCustomerCommunication(conversationId: string): Promise<string> {
+  private async findCustomerCommunication(conversationId: string, leaving?: () => void): Promise<string> {
     for (let attempt = 0; ; attempt++) {
-      const res = await this.api('GET', `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}`);
+      const res = await this.api('GET', `/api/v2/conversations/messages/${encodeURIComponent(conversationId)}`, undefined, leaving);
       if (res.status < 200 || res.status >= 300) throw this.errorFrom(res);
       const customer = readBody(res.data)
         .objects('participants')

@@ -19,6 +19,8 @@ export interface HttpRequest {
   data?: unknown;
   /** Token requests go to the login service, which has its own limits: they skip the API budget. */
   skipBudget?: boolean;
+  /** Called right before the request is written, after the budget let it go (SendOptions.leaving). */
+  onWrite?: () => void;
 }
 
 export interface HttpResponse {
@@ -60,7 +62,7 @@ export class HttpClient {
   async request(req: HttpRequest): Promise<HttpResponse> {
     if (!req.skipBudget) await this.opts.budget.acquire();
     let res;
-    const call = exchange({ method: req.method, url: req.url, headers: req.headers, data: req.data }, this.transport);
+    const call = exchange({ method: req.method, url: req.url, headers: req.headers, data: req.data, onWrite: req.onWrite }, this.transport);
     this.inFlight.add(call);
     try {
       res = await call;

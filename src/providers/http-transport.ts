@@ -18,6 +18,8 @@ export interface TransportRequest {
   headers?: Record<string, string>;
   /** A string or Buffer goes as is; anything else as JSON (content-type application/json unless set). */
   data?: unknown;
+  /** Called right before the request is written. */
+  onWrite?: () => void;
 }
 
 export interface TransportResponse {
@@ -179,6 +181,7 @@ export function exchange(req: TransportRequest, opts: TransportOptions): Promise
     };
     const timer = setTimeout(() => abort(new TransportError('ETIMEDOUT', `no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
     r.on('error', fail);
+    req.onWrite?.();
     r.end(body);
   });
 }

@@ -86,10 +86,19 @@ export interface ConnectionCheck {
   message: string;
 }
 
+/** How the dispatcher follows a send. */
+export interface SendOptions {
+  /**
+   * Called once, as the send's first request is written to the socket (after the account's budget let
+   * it go): the sender's window counts the message from then, not from when it was handed over.
+   */
+  leaving?: () => void;
+}
+
 export interface Provider {
   readonly name: ProviderName;
   readonly capabilities: ProviderCapabilities;
-  send(message: OutboundMessage): Promise<SendResult>;
+  send(message: OutboundMessage, opts?: SendOptions): Promise<SendResult>;
   getStatus(id: string, conversationId?: string): Promise<StatusResult>;
   testConnection(): Promise<ConnectionCheck>;
   close(): Promise<void>;

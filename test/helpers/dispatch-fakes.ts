@@ -1,5 +1,5 @@
 /** Shared fakes for the dispatch tests: a scripted provider and helpers to let promises settle. */
-import type { OutboundMessage, Provider, RequestBudget, SendResult } from '../../src/providers/types';
+import type { OutboundMessage, Provider, RequestBudget, SendOptions, SendResult } from '../../src/providers/types';
 import type { Clock } from '../../src/util/clock';
 import { SmsError } from '../../src/util/errors';
 import type { DispatcherOptions, SendJob } from '../../src/dispatch/dispatcher';
@@ -11,7 +11,7 @@ export type Reply = SendResult | SmsError | 'hang';
 export abstract class TestProvider implements Provider {
   readonly name = 'sandbox' as const;
   readonly capabilities = { status: true, textRequired: true, maxTextLength: 1600, defaultRequestsPerMinute: 300 };
-  abstract send(message: OutboundMessage): Promise<SendResult>;
+  abstract send(message: OutboundMessage, opts?: SendOptions): Promise<SendResult>;
   getStatus(): never {
     throw new Error('not used');
   }
@@ -27,7 +27,10 @@ export class FakeProvider extends TestProvider {
   calls: { to: string; at: number }[] = [];
   private n = 0;
 
-  /** `script(message, callIndex)` decides each reply; the budget, when given, is acquired like the HTTP layer does. */
+  /**
+   * `script(message, callIndex)` decides each reply; the budget, when given, is acquired like the HTTP
+   * layer does, and the request "leaves" (`opts.leaving`) once it is, as the transport's write does.
+   */
   constructor(
     private readonly clock: Clock,
     private readonly script: (m: OutboundMessage, i: number) => Reply = (m, i) => ok(`id-${i}`),
@@ -36,8 +39,9 @@ export class FakeProvider extends TestProvider {
     super();
   }
 
-  async send(message: OutboundMessage): Promise<SendResult> {
+  async send(message: OutboundMessage, opts: SendOptions = {}): Promise<SendResult> {
     if (this.budget) await this.budget.acquire();
+    opts.leaving?.();
     this.calls.push({ to: message.to, at: this.clock.now() });
     const reply = this.script(message, this.n++);
     if (reply === 'hang') return new Promise<SendResult>(() => {});

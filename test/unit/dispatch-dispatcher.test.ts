@@ -114,6 +114,32 @@ describe('dispatch: Dispatcher', () => {
     should(h.d.stats().rateLimitedUntil).be.above(h.clock.now());
   });
 
+  it("counts a paced request in the sender's window from when it leaves, not from when the budget got it", async () => {
+    // 5 a second, burst 5, 5 in flight: a window of 5 per 1010 ms. The account's budget holds the first
+    // request 300 ms; the other four leave at once.
+    const held = (clock: ManualClock): RequestBudget => {
+      let first = true;
+      return {
+        acquire: () => {
+          if (!first) return Promise.resolve();
+          first = false;
+          return new Promise((resolve) => clock.setTimer(resolve, 300));
+        },
+        onRateLimited: () => {},
+      };
+    };
+    const h = await harness(() => ok('m'), { ratePerSecond: 5, burst: 5, maxInFlight: 5 }, held);
+    const t0 = h.clock.now();
+    for (let i = 0; i < 10; i++) await h.d.submit(job('n1', `+1555000000${i}`, h.clock));
+    await h.run(2000, 10);
+    const at = h.provider.calls.map((c) => c.at - t0).sort((a, b) => a - b);
+    should(at).have.length(10);
+    // The four slots that left at 0 open at 1010; the held one's opens a window after it left, at 300.
+    should(at).eql([0, 0, 0, 0, 300, 1010, 1010, 1010, 1010, 1310]);
+    for (let i = 5; i < at.length; i++) should(at[i] - at[i - 5]).be.aboveOrEqual(1010, `request ${i} and the fifth before it`);
+    await h.d.close();
+  });
+
   it('sends nothing inside a Retry-After window except the one probe at its end', async () => {
     let limited = true;
     const h = await harness(

@@ -67,6 +67,16 @@ describe('providers/genesys-cloud against the sandbox', function () {
     await p.close();
   });
 
+  it("calls the send's leaving as its request is written: after the token and the budget, before the platform has it", async function () {
+    const p = make();
+    const seen: { acquired: number; requests: string[] }[] = [];
+    await p.send({ to: '+12025550123', from: '+12025550100', text: 'hi' }, { leaving: () => seen.push({ acquired, requests: server.requests.map((r) => r.path) }) });
+    await p.close();
+    // Once, with the token already fetched and the budget drawn, and the send not yet at the sandbox.
+    seen.should.eql([{ acquired: 1, requests: ['/oauth/token'] }]);
+    server.requests.map((r) => r.path).should.eql(['/oauth/token', '/api/v2/conversations/messages/agentless']);
+  });
+
   it('reads and normalizes message status', async function () {
     server.control({ queuedToSentMs: 5, sentToFinalMs: 5 });
     const p = make();

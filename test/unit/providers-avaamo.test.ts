@@ -29,8 +29,11 @@ describe('Avaamo adapter', function () {
     it('posts to_phone and the custom params to /sms/{channel}/send.json, never the text', async function () {
       rec.answer = () => ({ status: 200, body: { success: true } });
       const p = new AvaamoProvider({ provider: 'avaamo', region: '', apiBaseUrl: rec.url }, { accessToken: 'av-tok-1' }, deps());
-      const r = await p.send({ ...MSG, text: 'not sent', params: { first_name: 'Ada', to_phone: '+19999999999', order: 42 } });
+      const seen: number[] = [];
+      const r = await p.send({ ...MSG, text: 'not sent', params: { first_name: 'Ada', to_phone: '+19999999999', order: 42 } }, { leaving: () => seen.push(rec.requests.length) });
       await p.close();
+      // Leaving is called once, as the request is written: before the server has it.
+      seen.should.eql([0]);
       const q = rec.requests[0];
       q.method.should.equal('POST');
       q.path.should.equal(`/sms/${CHANNEL}/send.json`);

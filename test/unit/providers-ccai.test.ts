@@ -24,8 +24,11 @@ describe('CCAI Platform adapter', function () {
     it('posts the documented body with Basic auth to /apps/api/v1/sms and maps the chat id', async function () {
       rec.answer = () => ({ status: 200, body: { id: 114, status: 'selecting', created_at: '2021-10-04T17:20:51.000Z', brand_new_key: { x: 1 } } });
       const p = new CcaiPlatformProvider({ provider: 'ccai-platform', region: '', apiBaseUrl: rec.url + '/' }, CREDS, deps());
-      const r = await p.send({ ...MSG, params: { ticket_id: 'T-9', agent_id: 7, agent_email: 'a@example.com', colour: 'red' } });
+      const seen: number[] = [];
+      const r = await p.send({ ...MSG, params: { ticket_id: 'T-9', agent_id: 7, agent_email: 'a@example.com', colour: 'red' } }, { leaving: () => seen.push(rec.requests.length) });
       await p.close();
+      // Leaving is called once, as the request is written: before the server has it.
+      seen.should.eql([0]);
       r.should.eql({ id: '114', status: 'queued', providerStatus: 'selecting', timestamp: '2021-10-04T17:20:51.000Z' });
       rec.requests.should.have.length(1);
       const q = rec.requests[0];

@@ -72,6 +72,13 @@ describe('Genesys Cloud queue-based flow', function () {
     (await p.getStatus(r.id)).id.should.equal(r.id);
   });
 
+  it("calls the send's leaving as each of its requests is written, the first before the platform has any", async function () {
+    const seen: number[] = [];
+    await p.send({ ...MSG, useExistingConversation: false }, { leaving: () => seen.push(api().length) });
+    // Create, find the communication, send: the dispatcher counts the first as the departure.
+    seen.should.eql([0, 1, 2]);
+  });
+
   it('answers conversation_active for an active conversation (rule ...97) unless useExistingConversation', async function () {
     const e = await failure(p.send({ ...MSG, to: '+12025550197' }));
     e.code.should.equal('conversation_active');
