@@ -144,9 +144,9 @@ export class GenesysCloudProvider implements Provider {
    * Queue-based flow (seeds 000/001): create an outbound messaging conversation on the queue, find the
    * customer's communication (the `peer` of the customer participant), then send the text on it.
    * A conversation created by a send whose later steps failed is remembered, so the retry continues on
-   * it instead of failing on "conversation already active".
+   * it instead of failing on "conversation already active". `leaving` goes with each of its requests:
+   * the first to be written is the message's departure.
    */
-  /** `leaving` goes with each of the send's requests: the first to be written is its departure. */
   private async sendOnQueue(message: OutboundMessage, leaving?: () => void): Promise<SendResult> {
     const queueId = message.queueId?.trim();
     if (!queueId) throw new SmsError('config_missing', 'the sender is in queue mode but has no queue id', { provider: this.name });
