@@ -95,24 +95,29 @@ export function oursSendFlow(o: SendFlowOptions): unknown[] {
   ];
 }
 
+/** A function node 'mk' turning each message into the agentless request for an `http request` node 'hreq'. */
+function buildRequest(sandboxUrl: string, token: string): Record<string, unknown> {
+  return {
+    id: 'mk',
+    z: 't',
+    type: 'function',
+    name: 'build request',
+    outputs: 1,
+    wires: [['hreq']],
+    func: `msg.url = ${JSON.stringify(sandboxUrl + AGENTLESS_PATH)};
+msg.method = 'POST';
+msg.headers = { authorization: 'Bearer ${token}', 'content-type': 'application/json' };
+msg.payload = { fromAddress: '${FROM}', toAddress: msg.to, toAddressMessengerType: 'sms', textBody: msg.payload };
+return msg;`,
+  };
+}
+
 export function baselineSendFlow(o: SendFlowOptions & { token: string }): unknown[] {
   return [
     { id: 't', type: 'tab', label: 'bench baseline' },
     ...head('rl'),
     delayNode('rl', 'rate limit', { pauseType: 'rate', timeout: '5', rate: String(o.ratePerSecond) }, 'mk'),
-    {
-      id: 'mk',
-      z: 't',
-      type: 'function',
-      name: 'build request',
-      outputs: 1,
-      wires: [['hreq']],
-      func: `msg.url = ${JSON.stringify(o.sandboxUrl + AGENTLESS_PATH)};
-msg.method = 'POST';
-msg.headers = { authorization: 'Bearer ${o.token}', 'content-type': 'application/json' };
-msg.payload = { fromAddress: '${FROM}', toAddress: msg.to, toAddressMessengerType: 'sms', textBody: msg.payload };
-return msg;`,
-    },
+    buildRequest(o.sandboxUrl, o.token),
     { id: 'hreq', z: 't', type: 'http request', method: 'use', ret: 'obj', url: '', wires: [['tally']] },
     ...tail(o.collectorUrl),
   ];
@@ -141,19 +146,7 @@ while (open < ${o.concurrency} && q.length) { open++; node.send(q.shift()); }
 context.set('q', q); context.set('open', open);
 return null;`,
     },
-    {
-      id: 'mk',
-      z: 't',
-      type: 'function',
-      name: 'build request',
-      outputs: 1,
-      wires: [['hreq']],
-      func: `msg.url = ${JSON.stringify(o.sandboxUrl + AGENTLESS_PATH)};
-msg.method = 'POST';
-msg.headers = { authorization: 'Bearer ${o.token}', 'content-type': 'application/json' };
-msg.payload = { fromAddress: '${FROM}', toAddress: msg.to, toAddressMessengerType: 'sms', textBody: msg.payload };
-return msg;`,
-    },
+    buildRequest(o.sandboxUrl, o.token),
     { id: 'hreq', z: 't', type: 'http request', method: 'use', ret: 'obj', url: '', persist: true, wires: [['tally', 'release']] },
     { id: 'release', z: 't', type: 'function', name: 'next one', outputs: 1, wires: [['gate']], func: 'return { released: true };' },
     ...tail(o.collectorUrl),
