@@ -12,7 +12,7 @@
  * A third side, the same sends through core nodes with nothing durable (coreSendFlow) in a Node-RED and
  * a sandbox of their own, shows what a flow costs before any of this package's work; with the CPU per
  * message of every process (ours, the loop's, the sandbox serving each) it says where a message's cost
- * goes on a machine whose cores the loop and the sandbox between them fill.
+ * goes on a machine whose two cores the Node-RED process shares with the sandbox and the bench.
  */
 import http from 'http';
 import type { BenchConfig } from '../config';
