@@ -384,28 +384,31 @@ export function resultsMarkdown(r: BenchResults, chartDir = 'charts'): string {
     `${t.messages} messages through send-sms with the sender rate, burst and account budget set far above what the machine can do, timed inside Node-RED from the split to the last outcome, with the durable queue fsync'ed as always (each message on disk before it is accepted, each start on disk before its request, each outcome on disk before it leaves). The ceiling is a plain keep-alive client loop sending the same requests to the same sandbox from the bench process. Both keep the same number of requests in flight (the sender's \`concurrency\` option; its default of 1 keeps strict order). The p99 is the time per message from its slot coming free to its outcome, estimated the same way for both from the completion times (in a closed loop with C in flight, message i waits from completion i − C to its own). CPU is the Node-RED process's per message. Each point starts with one unrecorded run of each side, the first point with five of each (a fresh Node-RED's first few thousand messages cost up to twice the CPU of later ones, and the client loop's rate in strict order climbs by about 80 % over its first five runs; the figures are for both running warm).`,
     '',
   );
-  const tpts: ThroughputPoint[] = t.points ?? [{ concurrency: t.concurrency ?? 1, ours: t.ours, clientLoop: t.clientLoop, ratio: t.ratio, oursP99: t.ours, clientLoopP99: t.clientLoop }];
   L.push(
     '| In flight | send-sms msg/s | client loop req/s | Ratio | send-sms p99 ms | client loop p99 ms | send-sms CPU ms/msg | core nodes msg/s | core nodes ratio |',
     '|---|---|---|---|---|---|---|---|---|',
   );
-  for (const p of tpts) {
+  for (const p of t.points ?? []) {
     L.push(
-      `| ${p.concurrency} | ${s(p.ours, 0)} | ${s(p.clientLoop, 0)} | ${p.ratio.toFixed(2)} | ${t.points ? s(p.oursP99, 1) : 'n/a'} | ${t.points ? s(p.clientLoopP99, 1) : 'n/a'} | ${p.oursCpuMs ? s(p.oursCpuMs, 3) : 'n/a'} | ${p.core ? s(p.core.rate, 0) : 'n/a'} | ${p.core ? p.core.ratio.toFixed(2) : 'n/a'} |`,
+      `| ${p.concurrency} | ${s(p.ours, 0)} | ${s(p.clientLoop, 0)} | ${p.ratio.toFixed(2)} | ${s(p.oursP99, 1)} | ${s(p.clientLoopP99, 1)} | ${p.oursCpuMs ? s(p.oursCpuMs, 3) : 'n/a'} | ${p.core ? s(p.core.rate, 0) : 'n/a'} | ${p.core ? p.core.ratio.toFixed(2) : 'n/a'} |`,
     );
   }
+  // A results file from before the curve: its one point, without p99s.
+  if (!t.points) L.push(`| ${t.concurrency ?? 1} | ${s(t.ours, 0)} | ${s(t.clientLoop, 0)} | ${t.ratio.toFixed(2)} | n/a | n/a | n/a | n/a | n/a |`);
   L.push('', `![throughput by requests in flight](${chartDir}/throughput-curve.svg)`, '', `![p99 by requests in flight](${chartDir}/throughput-p99.svg)`, '');
-  if (tpts.some((p) => p.core && p.clientLoopCpuMs && p.sandboxCpuMs)) {
+  const costed = (t.points ?? []).flatMap((p) =>
+    p.core && p.clientLoopCpuMs && p.sandboxCpuMs && p.oursCpuMs ? [{ ...p, core: p.core, loopCpu: p.clientLoopCpuMs, sandboxCpu: p.sandboxCpuMs, oursCpu: p.oursCpuMs }] : [],
+  );
+  if (costed.length) {
     L.push(
       `**What each message costs, and where.** The core-node row is the same sends built from Node-RED's own nodes with nothing durable (split, a function node that keeps the same number of requests in flight, a function that builds the request, a keep-alive \`http request\` node, the same tally), in a Node-RED of its own against a sandbox of its own, run in turn with the other two. CPU is user + system time of the whole process (every thread) per message, read from /proc at 10 ms resolution over ${t.messages} messages: the client loop's is the bench process's while it ran the loop, the sandbox's is its process's per request while it served each side. The last column is the most the Node-RED process's one JavaScript thread may spend per message at 0.8 of the loop's rate, 1 / (0.8 × loop rate), whatever the other threads do; the two cores are shared with the sandbox and the bench.`,
       '',
       '| In flight | send-sms CPU ms/msg | core nodes CPU ms/msg | client loop CPU ms/req | sandbox CPU ms/req, serving send-sms | serving the client loop | one thread at 0.8 of the loop, ms/msg |',
       '|---|---|---|---|---|---|---|',
     );
-    for (const p of tpts) {
-      if (!(p.core && p.clientLoopCpuMs && p.sandboxCpuMs && p.oursCpuMs)) continue;
+    for (const p of costed) {
       L.push(
-        `| ${p.concurrency} | ${s(p.oursCpuMs, 3)} | ${s(p.core.cpuMs, 3)} | ${s(p.clientLoopCpuMs, 3)} | ${s(p.sandboxCpuMs.ours, 3)} | ${s(p.sandboxCpuMs.clientLoop, 3)} | ${(1000 / (0.8 * p.clientLoop.median)).toFixed(3)} |`,
+        `| ${p.concurrency} | ${s(p.oursCpu, 3)} | ${s(p.core.cpuMs, 3)} | ${s(p.loopCpu, 3)} | ${s(p.sandboxCpu.ours, 3)} | ${s(p.sandboxCpu.clientLoop, 3)} | ${(1000 / (0.8 * p.clientLoop.median)).toFixed(3)} |`,
       );
     }
     L.push('');

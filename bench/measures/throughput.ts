@@ -172,6 +172,7 @@ export async function measureThroughput(cfg: BenchConfig, log: (s: string) => vo
       }
       const o = summarize(ours);
       const l = summarize(loop);
+      const c = summarize(coreRate);
       points.push({
         concurrency: inFlight,
         ours: o,
@@ -182,7 +183,7 @@ export async function measureThroughput(cfg: BenchConfig, log: (s: string) => vo
         oursCpuMs: summarize(cpuMs),
         clientLoopCpuMs: summarize(loopCpuMs),
         sandboxCpuMs: { ours: summarize(sandboxOursMs), clientLoop: summarize(sandboxLoopMs) },
-        core: { rate: summarize(coreRate), ratio: summarize(coreRate).median / l.median, p99: summarize(coreP99), cpuMs: summarize(coreCpuMs) },
+        core: { rate: c, ratio: c.median / l.median, p99: summarize(coreP99), cpuMs: summarize(coreCpuMs) },
       });
     }
     const head = points.find((p) => p.concurrency === cfg.throughput.concurrency) ?? points[points.length - 1];

@@ -82,17 +82,15 @@ describe('sandbox (Genesys Cloud subset)', function () {
     ((await third.json()) as { code: string }).code.should.equal('too.many.requests.retry.after');
   });
 
-  it('counts a request against its rate when it arrives, not when its body is in', async function () {
-    server.control({ requestsPerMinute: 1 });
-    // A's head arrives first and its body trickles in; B arrives whole while A is still being read.
-    const body = JSON.stringify({ ...ok, textBody: 'first' });
+  /** A send whose head goes now and whose body trickles in: `finish()` sends the rest and gives its status. */
+  const trickled = (textBody: string) => {
+    const body = JSON.stringify({ ...ok, textBody });
     const half = Math.floor(body.length / 2);
-    const t0 = Date.now();
     const a = http.request(`${url}/api/v2/conversations/messages/agentless`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
     });
-    const aAnswer = new Promise<number>((resolve, reject) => {
+    const answer = new Promise<number>((resolve, reject) => {
       a.on('response', (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
@@ -101,12 +99,25 @@ describe('sandbox (Genesys Cloud subset)', function () {
     });
     a.flushHeaders();
     a.write(body.slice(0, half));
-    await new Promise((r) => setTimeout(r, 150));
+    return {
+      finish: () => {
+        a.end(body.slice(half));
+        return answer;
+      },
+    };
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('counts a request against its rate when it arrives, not when its body is in', async function () {
+    server.control({ requestsPerMinute: 1 });
+    // A's head arrives first and its body trickles in; B arrives whole while A is still being read.
+    const t0 = Date.now();
+    const a = trickled('first');
+    await sleep(150);
     const b = await send({ ...ok, textBody: 'second' });
     b.status.should.equal(429, 'the window was taken by A, which arrived first');
-    await new Promise((r) => setTimeout(r, 250));
-    a.end(body.slice(half));
-    (await aAnswer).should.equal(202);
+    await sleep(250);
+    (await a.finish()).should.equal(202);
     const sends = server.requests.filter((r) => r.path.endsWith('/agentless'));
     const [ra, rb] = [...sends].sort((x, y) => x.at - y.at);
     should(ra.status).equal(202);
@@ -115,6 +126,15 @@ describe('sandbox (Genesys Cloud subset)', function () {
     should(ra.at - t0).be.below(150);
     should(rb.at - ra.at).be.aboveOrEqual(140);
     sends.map((r) => r.status).should.eql([429, 202], 'the log is in the order of the answers');
+  });
+
+  it('gives a fault to the request that arrived first, not to the one whose body came in first', async function () {
+    server.control({ faults: [{ status: 503, count: 1, path: 'agentless' }] });
+    const a = trickled('first');
+    await sleep(150);
+    (await send({ ...ok, textBody: 'second' })).status.should.equal(202);
+    (await a.finish()).should.equal(503);
+    server.state.messages.map((m) => m.textBody).should.eql(['second']);
   });
 
   it('shows what it received on the phone page and as JSON', async function () {
